@@ -1,0 +1,43 @@
+// Package zktest runs ZooKeeper for tests: real servers and ensembles on
+// loopback, and a scripted fake server for the client's unit tests. It plays
+// the part of tests/zkServer.sh and the ZKMocks of the C client's test suite.
+//
+// # Real servers
+//
+//	srv := zktest.Standalone(t)            // skips without java (fails under CI=1)
+//	h, err := zhandle.Init(srv.Addr(), w, 5*time.Second)
+//	...
+//	srv.Kill()                             // crash; data kept
+//	srv.Start()                            // same port, same data
+//
+//	ens := zktest.StartEnsemble(t, 3)      // quorum reached on return
+//	ens.Servers[ens.Leader()].Kill()
+//	err = ens.WaitQuorum(ctx)              // the other two elect a leader
+//
+// Each server is a JVM running org.apache.zookeeper.server.quorum.QuorumPeerMain
+// from ZooKeeperJar (the Debian packages zookeeper and libzookeeper-java;
+// ClasspathEnv overrides), with java from JAVA_HOME or PATH. It lives in a
+// t.TempDir with its zoo.cfg, data/ and zookeeper.log, and listens only on
+// 127.0.0.1, on ports picked free at start. A start returns once the
+// four-letter command srvr reports a mode, about a second after launch.
+//
+// The configuration suits tests: tickTime 500 ms (WithTickTime), session
+// timeouts from 2·tickTime to 60 s, TTL nodes enabled
+// (zookeeper.extendedTypesEnabled), all four-letter commands, no AdminServer,
+// no local sessions, no connection limit, no fsync, and a super user
+// (SuperAuth, "super:test", for AddAuth with scheme "digest").
+// WithReadOnlyMode enables read-only mode; WithConfig and WithJVMFlags change
+// anything else.
+//
+// Every server is killed in t.Cleanup, and its log is printed there if the
+// test failed. The JVM runs in its own process group, killed as a whole, and
+// gets SIGKILL if the test binary dies first (Pdeathsig), so no server
+// outlives the tests; KillAll is a last guard for TestMain.
+//
+// # Fake server
+//
+// NewFakeServer listens on 127.0.0.1 and runs a script per accepted
+// connection: read frames or requests, answer, write raw or garbage bytes,
+// close. Every read of a FakeConn method has a deadline, so a script never
+// hangs a test; NeverAnswer, which waits for the client, ends with Close.
+package zktest
