@@ -1,0 +1,107 @@
+//go:build !race
+
+package zhandle_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/zkloop/zkloop/bench"
+	"github.com/zkloop/zkloop/zhandle"
+)
+
+// TestAllocs holds issue 3's zero-allocation promises: against a server
+// that answers at once (bench.FakeServer, itself allocation free), one
+// call, its round trip through the loop and, for the async forms, its
+// callback allocate nothing; Get allocates only the data it returns.
+func TestAllocs(t *testing.T) {
+	data := make([]byte, 100)
+	srv, err := bench.NewFakeServer(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	h, err := zhandle.Init(srv.Addr(), nil, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() }) // Close always returns nil
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	const path = "/zkloop/alloc"
+	bg := context.Background() // Done() == nil: no AfterFunc to register
+	buf := make([]byte, 0, 1024)
+	replied := make(chan error, 1)
+	dataCB := zhandle.DataCompletion(func(err error, _ []byte, _ *zhandle.Stat) { replied <- err })
+	statCB := zhandle.StatCompletion(func(err error, _ *zhandle.Stat) { replied <- err })
+	timeout := time.NewTimer(time.Hour) // reset per call: time.After would allocate
+	defer timeout.Stop()
+	waitReply := func() {
+		timeout.Reset(10 * time.Second)
+		select {
+		case err := <-replied:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-timeout.C:
+			t.Fatal("no callback within 10 s")
+		}
+	}
+	tests := []struct {
+		name string
+		want float64
+		call func()
+	}{
+		{"Get", 1, func() {
+			if _, _, err := h.Get(bg, path, false); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"GetInto", 0, func() {
+			var err error
+			if buf, _, err = h.GetInto(bg, path, buf, false); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"Exists", 0, func() {
+			if _, err := h.Exists(bg, path, false); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"Set", 0, func() {
+			if _, err := h.Set(bg, path, data, -1); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"AGet", 0, func() {
+			if err := h.AGet(path, false, dataCB); err != nil {
+				t.Fatal(err)
+			}
+			waitReply()
+		}},
+		{"AExists", 0, func() {
+			if err := h.AExists(path, false, statCB); err != nil {
+				t.Fatal(err)
+			}
+			waitReply()
+		}},
+		{"ASet", 0, func() {
+			if err := h.ASet(path, data, -1, statCB); err != nil {
+				t.Fatal(err)
+			}
+			waitReply()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := testing.AllocsPerRun(200, tt.call); got != tt.want {
+				t.Errorf("%s: %v allocations per call, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}

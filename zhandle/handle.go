@@ -1,0 +1,351 @@
+package zhandle
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zkloop/zkloop/completion"
+	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/loop"
+	"github.com/zkloop/zkloop/serialize"
+)
+
+// Close bounds, as zookeeper_close: flush the CloseSession request for at
+// most closeFlush, then wait at most closeReply for its reply.
+const (
+	closeFlush = 3 * time.Second
+	closeReply = 1500 * time.Millisecond
+)
+
+// Handle is a ZooKeeper session (zhandle_t). All methods are safe for
+// concurrent use.
+type Handle struct {
+	cfg         config
+	chroot      string
+	log         *slog.Logger
+	loop        *loop.Loop
+	completions *completion.Queue
+	watches     *hashtable.Tables
+	defaultRef  Watcher // registers "the default watcher" (watch=true)
+
+	loopDone       chan struct{} // closed when the I/O goroutine has ended
+	completionDone chan struct{} // closed when the completion goroutine has ended
+	completionGoID atomic.Uint64 // goroutine of do_completion, for Close from a callback
+
+	recvTimeout atomic.Int64 // ns: requested until the handshake, then negotiated
+	sessionID   atomic.Int64 // for the log; ClientID under mu is the truth
+	lastZxid    atomic.Int64 // last_zxid: the newest zxid seen in a reply
+	watcher     atomic.Pointer[Watcher]
+
+	mu            sync.Mutex
+	state         State
+	closing       bool      // Close was called: no new requests
+	closeDeadline time.Time // when the loop gives up on CloseSession
+	clientID      ClientID
+	hosts         *hostList                  // the servers and the choice of the next one
+	hostSpec      string                     // the host list as given, for re-resolution
+	hostNames     bool                       // hostSpec names hosts, not only IP literals
+	current       address                    // the server connected or connecting to
+	moveServer    bool                       // SetServers asks the loop to leave the current server
+	rwServer      address                    // a read/write server a probe found, to move to
+	out           []byte                     // framed requests the loop has not taken yet
+	sent          completion.List            // requests queued or written, awaiting replies (sent_requests)
+	auths         []authInfo                 // every AddAuth, re-sent after each handshake (auth_list_head)
+	authSent      completion.List            // AddAuth waiters for the auth replies still due, nil-xid placeholders for re-sends
+	xid           int32                      // the last xid handed out
+	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change
+
+	c conn // owned by the I/O goroutine
+}
+
+// Init creates a handle and starts connecting (zookeeper_init). It returns
+// at once; the session event arrives on watcher, and WaitConnected waits
+// for it. hosts is "host:port,host:port[/chroot]"; recvTimeout is the
+// session timeout asked of the server. watcher may be nil.
+func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Option) (*Handle, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if recvTimeout <= 0 || recvTimeout.Milliseconds() > 1<<31-1 {
+		return nil, fmt.Errorf("%w: session timeout %v", ErrBadArguments, recvTimeout)
+	}
+	hostList, chroot, err := splitChroot(hosts)
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := (&Handle{cfg: cfg}).resolve(context.Background(), hostList)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := loop.New()
+	if err != nil {
+		return nil, err
+	}
+	h := &Handle{
+		cfg:            cfg,
+		chroot:         chroot,
+		loop:           lp,
+		completions:    completion.NewQueue(),
+		watches:        hashtable.New(),
+		loopDone:       make(chan struct{}),
+		completionDone: make(chan struct{}),
+		state:          StateNotConnected,
+		clientID:       cfg.clientID,
+		hosts:          newHostList(addrs),
+		hostSpec:       hostList,
+		hostNames:      namesHosts(hostList),
+		xid:            int32(time.Now().Unix() & 0x3fffffff), // seeded with the time, as C
+	}
+	h.defaultRef = defaultWatcher{h}
+	h.SetWatcher(watcher)
+	h.recvTimeout.Store(int64(recvTimeout))
+	h.sessionID.Store(cfg.clientID.SessionID)
+	h.log = slog.New(sessionLogHandler{cfg.logger.Handler(), &h.sessionID})
+	h.c.init()
+	h.c.seenRW = cfg.clientID.SessionID != 0 // a session given by the user exists (Java sets seenRwServerBefore)
+	h.log.Info("initiating", "hosts", hosts, "timeout", recvTimeout)
+	go h.runLoop()
+	go h.runCompletions()
+	return h, nil
+}
+
+func sessionAttr(id int64) string { return fmt.Sprintf("%#x", id) }
+
+// sessionLogHandler adds the current session id to every log record, so
+// that the handle's logger can be made once and still name the session the
+// server assigns later.
+type sessionLogHandler struct {
+	slog.Handler
+	id *atomic.Int64
+}
+
+func (s sessionLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.AddAttrs(slog.String("session", sessionAttr(s.id.Load())))
+	return s.Handler.Handle(ctx, r)
+}
+
+func (s sessionLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return sessionLogHandler{s.Handler.WithAttrs(attrs), s.id}
+}
+
+func (s sessionLogHandler) WithGroup(name string) slog.Handler {
+	return sessionLogHandler{s.Handler.WithGroup(name), s.id}
+}
+
+// defaultWatcher stands for the handle's default watcher in the watch
+// tables: a request with watch=true registers it, and an event delivered to
+// it goes to whatever watcher SetWatcher installed last.
+type defaultWatcher struct{ h *Handle }
+
+func (d defaultWatcher) Process(ev Event) {
+	if w := d.h.watcher.Load(); w != nil && *w != nil {
+		(*w).Process(ev)
+	}
+}
+
+// SetWatcher replaces the default watcher and returns the previous one
+// (zoo_set_watcher).
+func (h *Handle) SetWatcher(w Watcher) Watcher {
+	old := h.watcher.Swap(&w)
+	if old == nil {
+		return nil
+	}
+	return *old
+}
+
+// State returns the session state (zoo_state).
+func (h *Handle) State() State {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.state
+}
+
+// ClientID returns the session id and password, for WithClientID
+// (zoo_client_id).
+func (h *Handle) ClientID() ClientID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.clientID
+}
+
+// RecvTimeout returns the session timeout: the negotiated one once
+// connected, the requested one before (zoo_recv_timeout).
+func (h *Handle) RecvTimeout() time.Duration { return time.Duration(h.recvTimeout.Load()) }
+
+// CurrentServer returns the address of the server the handle is connected
+// or connecting to, or "" (zoo_get_current_server).
+func (h *Handle) CurrentServer() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.current == (address{}) {
+		return ""
+	}
+	return h.current.String()
+}
+
+// SetServers replaces the server list (zoo_set_servers). As the C client
+// (ZOOKEEPER-1355), the handle leaves its server only when it must (the
+// server is no longer listed) or, when the ensemble grew, with the
+// probability that spreads clients evenly; in-flight requests then fail
+// with ErrConnectionLoss and the session moves. A chroot, if given, must
+// be the handle's.
+func (h *Handle) SetServers(hosts string) error {
+	hostList, chroot, err := splitChroot(hosts)
+	if err != nil {
+		return err
+	}
+	if chroot != h.chroot && chroot != "" {
+		return fmt.Errorf("%w: SetServers cannot change the chroot", ErrBadArguments)
+	}
+	addrs, err := h.resolve(context.Background(), hostList)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.hostSpec, h.hostNames = hostList, namesHosts(hostList)
+	if h.hosts.update(addrs, h.current) {
+		h.moveServer = true
+	}
+	h.mu.Unlock()
+	h.loop.Wake()
+	return nil
+}
+
+// resolve resolves a host list and shuffles it unless deterministic order
+// was asked for.
+func (h *Handle) resolve(ctx context.Context, hostList string) ([]address, error) {
+	addrs, err := resolveHosts(ctx, hostList)
+	if err == nil && !h.cfg.deterministic {
+		shuffle(addrs)
+	}
+	return addrs, err
+}
+
+// WaitConnected waits until the session is connected (or read-only), the
+// handle becomes unrecoverable or closed, or ctx ends.
+func (h *Handle) WaitConnected(ctx context.Context) error {
+	changed := make(chan struct{}, 1)
+	h.mu.Lock()
+	if h.stateWaiters == nil {
+		h.stateWaiters = make(map[chan struct{}]struct{})
+	}
+	h.stateWaiters[changed] = struct{}{}
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.stateWaiters, changed)
+		h.mu.Unlock()
+	}()
+	for {
+		switch s := h.State(); {
+		case s == StateConnected || s == StateReadOnly:
+			return nil
+		case s == StateAuthFailed:
+			return ErrAuthFailed // state -113, error -115: the codes differ
+		case s.Unrecoverable():
+			return ErrSessionExpired
+		}
+		if h.isClosing() {
+			return ErrClosing
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (h *Handle) isClosing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing
+}
+
+// setStateLocked is the one place the state changes; h.mu is held. It
+// notifies WaitConnected waiters.
+func (h *Handle) setStateLocked(s State) {
+	if h.state == s {
+		return
+	}
+	h.state = s
+	for ch := range h.stateWaiters {
+		select {
+		case ch <- struct{}{}:
+		default: // already told; the waiter rereads the state
+		}
+	}
+}
+
+// runLoop is do_io: the I/O goroutine.
+func (h *Handle) runLoop() {
+	defer close(h.loopDone)
+	if err := h.loop.Run(h); err != nil {
+		h.log.Error("poll loop failed", "err", err)
+		h.mu.Lock()
+		h.closing = true // nothing could complete a later request
+		h.mu.Unlock()
+		h.shutdownConn(ErrSystem)
+		h.completions.PushList(&h.c.completed)
+	}
+}
+
+// runCompletions is do_completion: the completion goroutine.
+func (h *Handle) runCompletions() {
+	defer close(h.completionDone)
+	h.completionGoID.Store(goid())
+	h.completions.Run(h.deliver)
+}
+
+// Close ends the session and releases everything the handle holds
+// (zookeeper_close). When connected it sends CloseSession after the
+// requests already queued and waits a bounded time for the reply; then
+// every request still pending fails with ErrClosing. It stops both
+// goroutines and closes the socket and the self-pipe. Close is idempotent,
+// safe from many goroutines at once, and safe from inside a callback or
+// watcher (it then returns without waiting for the completion goroutine,
+// which ends after the callback returns, as C detaches the thread).
+func (h *Handle) Close() error {
+	h.mu.Lock()
+	first := !h.closing
+	if first {
+		h.closing = true
+		if h.state == StateConnected || h.state == StateReadOnly {
+			h.closeDeadline = time.Now().Add(closeFlush + closeReply)
+			h.queueCloseSessionLocked()
+		}
+	}
+	h.mu.Unlock()
+	h.loop.Wake()
+	<-h.loopDone
+	h.c.probe.wg.Wait() // a read/write probe ends within its timeout
+	if first {
+		h.completions.Close()
+	}
+	if goid() != h.completionGoID.Load() {
+		<-h.completionDone
+	}
+	if first {
+		if err := h.loop.Close(); err != nil {
+			h.log.Warn("closing the self-pipe", "err", err)
+		}
+		h.watches.Clear()
+		h.log.Info("closed")
+	}
+	return nil
+}
+
+// queueCloseSessionLocked queues the CloseSession request (xid, op -11);
+// its reply ends the loop.
+func (h *Handle) queueCloseSessionLocked() {
+	e := completion.Get(false)
+	start := h.beginFrameLocked(e, serialize.OpClose)
+	if err := h.finishFrameLocked(e, start); err != nil {
+		completion.Put(e) // a bare header cannot exceed the frame limit
+	}
+}

@@ -1,0 +1,81 @@
+package zhandle
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zkloop/zkloop/completion"
+	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/zktest"
+)
+
+// newDrivenHandle returns a handle with an established session to addr
+// whose I/O and completion goroutines were never started: the caller is
+// the I/O goroutine and calls Interest and Process itself. The fields are
+// those Init sets.
+func newDrivenHandle(tb testing.TB, addr string) *Handle {
+	tb.Helper()
+	cfg := defaultConfig()
+	addrs, err := resolveHosts(context.Background(), addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := &Handle{
+		cfg:            cfg,
+		completions:    completion.NewQueue(),
+		watches:        hashtable.New(),
+		loopDone:       make(chan struct{}),
+		completionDone: make(chan struct{}),
+		state:          StateNotConnected,
+		hosts:          newHostList(addrs),
+		log:            cfg.logger,
+	}
+	h.defaultRef = defaultWatcher{h}
+	h.recvTimeout.Store(int64(time.Minute))
+	h.c.init()
+	tb.Cleanup(func() { h.shutdownConn(ErrClosing) })
+	deadline := time.Now().Add(10 * time.Second)
+	for h.c.phase != phaseEstablished {
+		if time.Now().After(deadline) {
+			tb.Fatal("no session within 10 s")
+		}
+		fd, events, timeout := h.Interest()
+		revents := int16(0)
+		if fd >= 0 {
+			fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+			if _, err := unix.Poll(fds, int(min(timeout, time.Second)/time.Millisecond)); err != nil && err != unix.EINTR {
+				tb.Fatal(err)
+			}
+			revents = fds[0].Revents
+		}
+		if !h.Process(revents) {
+			tb.Fatal("the handle stopped while connecting")
+		}
+	}
+	return h
+}
+
+// BenchmarkInterestProcessIdle measures one turn of the I/O loop's own
+// work with nothing to do (an established session, nothing queued,
+// nothing received): zookeeper_interest plus zookeeper_process, without
+// the poll between them.
+func BenchmarkInterestProcessIdle(b *testing.B) {
+	srv := zktest.NewFakeServer(b)
+	srv.SetDefault(func(c *zktest.FakeConn) {
+		c.Handshake(0x1234, int32(time.Minute/time.Millisecond), make([]byte, 16), false)
+		zktest.NeverAnswer(c)
+	})
+	h := newDrivenHandle(b, srv.Addr())
+	b.ReportAllocs()
+	for b.Loop() {
+		if fd, _, _ := h.Interest(); fd < 0 {
+			b.Fatal("lost the connection")
+		}
+		if !h.Process(0) {
+			b.Fatal("the handle stopped")
+		}
+	}
+}

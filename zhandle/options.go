@@ -1,0 +1,78 @@
+package zhandle
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/zkloop/zkloop/serialize"
+)
+
+// Option configures Init.
+type Option func(*config)
+
+type config struct {
+	clientID      ClientID
+	readOnly      bool
+	logger        *slog.Logger
+	deterministic bool
+	maxFrame      int
+	resolveDelay  time.Duration
+	clientExpiry  bool
+}
+
+func defaultConfig() config {
+	return config{
+		logger:   slog.New(slog.DiscardHandler),
+		maxFrame: serialize.DefaultMaxBuffer,
+	}
+}
+
+// WithClientID resumes an existing session (the clientid argument of
+// zookeeper_init).
+func WithClientID(id ClientID) Option { return func(c *config) { c.clientID = id } }
+
+// WithReadOnly lets the handle connect to a read-only server (ZOO_READONLY
+// flag of zookeeper_init).
+func WithReadOnly() Option { return func(c *config) { c.readOnly = true } }
+
+// WithLogger sends the handle's log to l (zoo_set_log_stream). The default
+// discards everything; connection-level lines are logged at Info and
+// carry the session id and server address.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithDeterministicOrder connects to the servers in the order given instead
+// of a shuffled one (zoo_deterministic_conn_order).
+func WithDeterministicOrder() Option { return func(c *config) { c.deterministic = true } }
+
+// WithResolutionDelay sets how often host names are resolved again before
+// a connect attempt (zoo_set_servers_resolution_delay): not again within d
+// of the last resolution. 0, the default, resolves before every attempt, as
+// the Java client does; a negative d never resolves again. A re-resolution
+// that changes the addresses rebalances like SetServers. Lists of IP
+// literals are never resolved again.
+func WithResolutionDelay(d time.Duration) Option { return func(c *config) { c.resolveDelay = d } }
+
+// WithClientSideExpiry makes the handle declare its session expired itself
+// when no server could be reached for the negotiated session timeout after
+// the connection was lost (ZOOKEEPER-4508 of the Java client), instead of
+// trying until a server answers that the session has expired. The server
+// has expired the session by then anyway.
+func WithClientSideExpiry() Option { return func(c *config) { c.clientExpiry = true } }
+
+// WithMaxFrame sets the largest frame accepted from or sent to the server
+// (jute.maxbuffer); the default is serialize.DefaultMaxBuffer. A larger
+// incoming frame drops the connection with an error logged; a larger
+// request fails with ErrBadArguments.
+func WithMaxFrame(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxFrame = n
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package zhandle
+
+import (
+	"fmt"
+
+	"github.com/zkloop/zkloop/completion"
+	"github.com/zkloop/zkloop/serialize"
+)
+
+// processReply handles one reply frame after the handshake (the reply
+// branch of zookeeper_process): pings are dropped, notifications go to the
+// watchers they collect, auth and SetWatches replies are checked, and any
+// other reply must answer the oldest pending request.
+func (h *Handle) processReply(body []byte) error {
+	var hdr serialize.ReplyHeader
+	n, err := hdr.Decode(body)
+	if err != nil {
+		return err
+	}
+	body = body[n:]
+	switch hdr.Xid {
+	case serialize.XidPing:
+		return nil
+	case serialize.XidWatcherEvent:
+		return h.processNotification(body)
+	case serialize.XidSetWatches:
+		if hdr.Err != 0 {
+			h.log.Warn("SetWatches failed", "server", h.c.addr, "err", Error(hdr.Err))
+		}
+		return nil
+	case serialize.XidAuth:
+		h.processAuthReply(Error(hdr.Err))
+		return nil
+	}
+
+	h.mu.Lock()
+	e := h.sent.Front()
+	if e == nil || e.Xid != hdr.Xid {
+		want := int32(0)
+		if e != nil {
+			want = e.Xid
+		}
+		h.mu.Unlock()
+		return xidMismatch(hdr.Xid, want)
+	}
+	h.sent.PopFront()
+	h.mu.Unlock()
+	if hdr.Zxid > 0 {
+		// Only a request's reply moves last_zxid, as in zookeeper.c and
+		// ClientCnxn: a ping reply carries the server's newest zxid, which
+		// a lagging server would refuse on reconnect, and a reply that
+		// matches no request is not trusted.
+		h.lastZxid.Store(hdr.Zxid)
+	}
+
+	rc := Error(hdr.Err)
+	if e.Op == serialize.OpClose {
+		completion.Put(e)
+		h.log.Info("session closed by request", "server", h.c.addr)
+		h.shutdownConn(ErrClosing)
+		return nil
+	}
+	if e.Watch.Watcher != nil {
+		h.watches.Activate(e.Watch, rc)
+	}
+	if rc == 0 && (e.Op == serialize.OpRemoveWatches || e.Op == serialize.OpCheckWatches) {
+		h.removeLocalWatches(e)
+	}
+	e.Rc = rc
+	if !e.Synchronous() {
+		e.Reply = append(e.Reply[:0], body...)
+		h.c.completed.PushBack(e)
+		return nil
+	}
+	if !e.Claim() {
+		completion.Put(e) // the waiter gave up; the reply is consumed here
+		return nil
+	}
+	if rc == 0 || e.Op == serialize.OpMulti {
+		if err := h.decodeResult(e, body, false); err != nil {
+			e.Rc = ErrMarshalling
+			h.log.Error("undecodable reply", "server", h.c.addr, "op", e.Op, "err", err)
+		}
+	}
+	e.Deliver()
+	return nil
+}
+
+// processNotification collects the watchers of a watcher event
+// (collectWatchers) and queues them with the event for the completion
+// goroutine; the path given to them has the chroot stripped.
+func (h *Handle) processNotification(body []byte) error {
+	var ev serialize.WatcherEvent
+	if _, err := ev.Decode(body); err != nil {
+		return fmt.Errorf("watcher event: %w", err)
+	}
+	typ := EventType(ev.Type)
+	switch typ {
+	case EventCreated, EventDeleted, EventChanged, EventChild:
+	default:
+		h.log.Warn("ignoring watcher event of unknown type", "server", h.c.addr, "type", ev.Type, "path", ev.Path)
+		return nil
+	}
+	e := completion.Get(false)
+	e.Op = serialize.OpNotify
+	e.Xid = serialize.XidWatcherEvent
+	e.Watchers = h.watches.Collect(e.Watchers, typ, ev.Path)
+	if len(e.Watchers) == 0 {
+		completion.Put(e)
+		return nil
+	}
+	e.Event = Event{Type: typ, State: State(ev.State), Path: h.clientPath(ev.Path)}
+	h.c.completed.PushBack(e)
+	return nil
+}
+
+// processAuthReply completes the oldest AddAuth (auth_completion_func). A
+// failed auth makes the session unrecoverable (ZOO_AUTH_FAILED_STATE).
+func (h *Handle) processAuthReply(rc Error) {
+	h.mu.Lock()
+	e := h.authSent.PopFront()
+	if rc != 0 {
+		h.setStateLocked(StateAuthFailed)
+	}
+	h.mu.Unlock()
+	if e != nil {
+		if e.Callback == nil && !e.Synchronous() {
+			completion.Put(e) // a re-sent auth nobody waits for
+		} else {
+			e.Rc = rc
+			h.complete(e)
+		}
+	}
+	if rc != 0 {
+		h.log.Error("authentication failed", "server", h.c.addr, "err", rc)
+		h.queueSessionEvent(StateAuthFailed)
+		h.shutdownConn(ErrAuthFailed)
+	}
+}

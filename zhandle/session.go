@@ -1,0 +1,178 @@
+package zhandle
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/zkloop/zkloop/completion"
+	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/serialize"
+)
+
+// maxSetWatchesBytes bounds the paths of one SetWatches packet, as the Java
+// client's SET_WATCHES_MAX_LENGTH (the C client sends one unbounded packet,
+// ZOOKEEPER-706).
+const maxSetWatchesBytes = 128 << 10
+
+// authInfo is one AddAuth (auth_info of zookeeper.c), kept for the life of
+// the handle and re-sent after every handshake.
+type authInfo struct {
+	scheme  string
+	cert    []byte
+	pending *completion.Entry // the AddAuth waiting for its first reply, if it has not been sent
+}
+
+// errHandshake marks a malformed handshake reply.
+var errHandshake = errors.New("malformed handshake reply")
+
+// finishHandshake handles the ConnectResponse (the ZOO_ASSOCIATING_STATE
+// branch of check_events): negotiated timeout, session id and password, and
+// the optional read-only byte old servers omit. A timeout ≤ 0, or a
+// resumed session that comes back with another id, means the session has
+// expired. On success it sends every auth packet, then SetWatches, ahead
+// of the queued requests, and queues the session event.
+func (h *Handle) finishHandshake(body []byte) error {
+	c := &h.c
+	var resp serialize.ConnectResponse
+	n, err := resp.Decode(body)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errHandshake, err)
+	}
+	readOnly := n < len(body) && body[n] != 0
+
+	h.mu.Lock()
+	oldID := c.sentSession
+	if resp.TimeOut <= 0 || oldID != 0 && resp.SessionID != oldID {
+		h.setStateLocked(StateExpiredSession)
+		h.mu.Unlock()
+		h.log.Warn("session expired", "server", c.addr, "new_session", sessionAttr(resp.SessionID))
+		h.queueSessionEvent(StateExpiredSession)
+		h.shutdownConn(ErrSessionExpired)
+		return nil
+	}
+	h.clientID.SessionID = resp.SessionID
+	copy(h.clientID.Passwd[:], resp.Passwd)
+	h.recvTimeout.Store(int64(time.Duration(resp.TimeOut) * time.Millisecond))
+	state := StateConnected
+	if readOnly {
+		state = StateReadOnly
+	}
+	h.setStateLocked(state)
+	prefix := h.appendAuthsLocked(c.wbuf[:0])
+	h.mu.Unlock()
+
+	h.sessionID.Store(resp.SessionID)
+	c.wbuf = h.appendSetWatches(prefix)
+	c.woff = 0
+	c.phase = phaseEstablished
+	c.tried = 0
+	c.lostAt = time.Time{}
+	c.seenRW = c.seenRW || !readOnly
+	c.probe.reset()
+	h.log.Info("session established", "server", c.addr, "timeout", h.RecvTimeout(), "readonly", readOnly)
+	h.queueSessionEvent(state)
+	return nil
+}
+
+// appendAuthsLocked appends an auth packet (xid -4) for every AddAuth so
+// far (send_auth_info) and records who waits for each reply.
+func (h *Handle) appendAuthsLocked(dst []byte) []byte {
+	for i := range h.auths {
+		a := &h.auths[i]
+		dst = appendAuthPacket(dst, a.scheme, a.cert, h.cfg.maxFrame)
+		waiter := a.pending
+		if waiter == nil {
+			waiter = completion.Get(false) // a placeholder: nobody waits for a re-sent auth
+		}
+		a.pending = nil
+		h.authSent.PushBack(waiter)
+	}
+	return dst
+}
+
+func appendAuthPacket(dst []byte, scheme string, cert []byte, maxFrame int) []byte {
+	dst, start := serialize.BeginFrame(dst)
+	hdr := serialize.RequestHeader{Xid: serialize.XidAuth, Type: int32(serialize.OpSetAuth)}
+	dst = hdr.Encode(dst)
+	pkt := serialize.AuthPacket{Type: 0, Scheme: scheme, Auth: cert}
+	dst = pkt.Encode(dst)
+	out, _ := serialize.FinishFrame(dst, start, maxFrame) // AddAuth refused oversized packets
+	return out
+}
+
+// appendSetWatches appends SetWatches packets (xid -8) that re-register
+// every watch with the server, relative to the last zxid seen, so that a
+// change made while disconnected fires at once. Paths are split over
+// packets of at most maxSetWatchesBytes; persistent watches travel in
+// SetWatches2.
+func (h *Handle) appendSetWatches(dst []byte) []byte {
+	var keys hashtable.WatchKeys
+	h.watches.Keys(&keys)
+	zxid := h.lastZxid.Load()
+	lists := [...][]string{keys.Data, keys.Exist, keys.Child, keys.Persistent, keys.PersistentRecursive}
+	for !allEmpty(lists[:]) {
+		var batch [5][]string
+		size := 0
+		for i := range lists {
+			for len(lists[i]) > 0 && size < maxSetWatchesBytes {
+				batch[i] = append(batch[i], lists[i][0])
+				size += len(lists[i][0]) + 4
+				lists[i] = lists[i][1:]
+			}
+		}
+		dst = h.appendSetWatchesPacket(dst, zxid, batch)
+	}
+	return dst
+}
+
+func allEmpty(lists [][]string) bool {
+	for _, l := range lists {
+		if len(l) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handle) appendSetWatchesPacket(dst []byte, zxid int64, b [5][]string) []byte {
+	dst, start := serialize.BeginFrame(dst)
+	nonNil := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	if len(b[3]) == 0 && len(b[4]) == 0 {
+		hdr := serialize.RequestHeader{Xid: serialize.XidSetWatches, Type: int32(serialize.OpSetWatches)}
+		dst = hdr.Encode(dst)
+		req := serialize.SetWatches{RelativeZxid: zxid, DataWatches: nonNil(b[0]), ExistWatches: nonNil(b[1]), ChildWatches: nonNil(b[2])}
+		dst = req.Encode(dst)
+	} else {
+		hdr := serialize.RequestHeader{Xid: serialize.XidSetWatches, Type: int32(serialize.OpSetWatches2)}
+		dst = hdr.Encode(dst)
+		req := serialize.SetWatches2{RelativeZxid: zxid, DataWatches: nonNil(b[0]), ExistWatches: nonNil(b[1]),
+			ChildWatches: nonNil(b[2]), PersistentWatches: nonNil(b[3]), PersistentRecursiveWatches: nonNil(b[4])}
+		dst = req.Encode(dst)
+	}
+	out, err := serialize.FinishFrame(dst, start, max(h.cfg.maxFrame, maxSetWatchesBytes+1024))
+	if err != nil {
+		h.log.Error("SetWatches packet too large", "err", err)
+	}
+	return out
+}
+
+// queueSessionEvent queues a session event (type -1, no path) for the
+// default watcher and every registered watcher, without removing any.
+func (h *Handle) queueSessionEvent(state State) {
+	e := completion.Get(false)
+	e.Op = serialize.OpNotify
+	e.Xid = serialize.XidWatcherEvent
+	e.Event = Event{Type: EventSession, State: state}
+	e.Watchers = h.watches.CollectSession(e.Watchers)
+	if !slices.Contains(e.Watchers, h.defaultRef) { // == on interfaces of other dynamic types is false, never a panic
+		e.Watchers = append(e.Watchers, h.defaultRef)
+	}
+	h.c.completed.PushBack(e)
+}
