@@ -1,0 +1,45 @@
+// Zkcli is a ZooKeeper shell: the commands and output formats of Java's
+// zkCli.sh (ZooKeeperMain) and the extra commands and options of the C
+// client's cli_mt (cli.c), on the zkloop client. It starts at once, runs
+// scripts with an exit status that says whether every command succeeded,
+// and edits lines with history and tab completion on a terminal.
+//
+//	zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r]
+//	      [-clientid file] [-waitforconnection] [-d] [-c cmd | cmd args...]
+//
+// cli_mt's spellings are accepted too: -h/--host, -m/--myid, -c/--cmd,
+// -r/--readonly, -d/--debug. Without -server, ZOOKEEPER_SERVERS or
+// 127.0.0.1:2181.
+//
+// # Modes
+//
+// A command after the options, or one or more -c, runs and exits. Without
+// one, when standard input is not a terminal, each of its lines is a
+// command (blank lines and lines starting with # are skipped). Either way
+// output goes to stdout without prompts, each failed command prints one
+// line on stderr in zkCli.sh's words ("Node does not exist: /a"), and the
+// exit status is 0 only when every command succeeded (1 otherwise, 2 for a
+// bad invocation, 130 after SIGINT). Otherwise the shell is interactive:
+// the prompt "[zk: server(STATE) n] ", line editing, history kept in
+// ~/.zkcli_history ($ZKCLI_HISTORY overrides), tab completion of commands
+// and znode paths, Ctrl-C to drop the line or cancel the running command,
+// Ctrl-D to leave, and watch and session events printed above the line
+// being typed as zkCli.sh prints them ("WATCHER::", "WatchedEvent
+// state:SyncConnected type:NodeDataChanged path:/a").
+//
+// # Data
+//
+// Words are split as zkCli.sh splits them: a word in double or single
+// quotes may hold blanks, and a quote inside a word is kept ({"k":"v"} is
+// one word). There are no escapes: for arbitrary bytes create and set take
+// -b (the data is base64, as zkCli.sh's set -b) or -x (hex). get prints
+// text as it is and anything else (control characters, invalid UTF-8) as a
+// Go-quoted string; get -b prints base64 and get -x zkCli.sh's hex dump.
+//
+// # Sessions
+//
+// -clientid file keeps the session id and password in file, in the layout
+// of cli_mt's myid file: zkcli resumes that session and, on exit, leaves
+// it open for the next zkcli to resume (close ends it). A saved session
+// that has expired is replaced by a new one.
+package main

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zkloop/zkloop/zhandle"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // a command failed
+	exitUsage       = 2   // the invocation is wrong
+	exitInterrupted = 130 // SIGINT ended a script
+)
+
+// invocation is the parsed command line.
+type invocation struct {
+	session
+	debug    bool
+	help     bool
+	commands []string // -c, each a line
+	trailing []string // the command after the options, as words
+}
+
+// parseInvocation parses zkCli.sh's options (-server, -timeout, -r,
+// -waitforconnection), cli_mt's (-h/--host, -m/--myid, -c/--cmd,
+// -r/--readonly, -d/--debug) and -clientid. An option's value follows it,
+// or is attached: --host=a:1, -ha:1. The first word that is not an option
+// starts the command to run.
+func parseInvocation(args []string, getenv func(string) string) (invocation, error) {
+	inv := invocation{session: session{server: getenv("ZOOKEEPER_SERVERS"), timeout: 30 * time.Second}}
+	if inv.server == "" {
+		inv.server = "127.0.0.1:2181"
+	}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			inv.trailing = args[i+1:]
+			break
+		}
+		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			inv.trailing = args[i:]
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if !hasValue && len(name) > 1 && !strings.HasPrefix(arg, "--") && strings.ContainsRune("hmc", rune(name[0])) && !isLongName(name) {
+			name, value, hasValue = name[:1], name[1:], true // getopt's -hhost:port
+		}
+		takeValue := func() (string, error) {
+			if hasValue {
+				return value, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("Error: no argument found for option %s", arg)
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		switch name {
+		case "server", "h", "host":
+			inv.server, err = takeValue()
+		case "timeout":
+			var v string
+			if v, err = takeValue(); err == nil {
+				inv.timeout, err = parseTimeout(v)
+			}
+		case "clientid", "m", "myid":
+			inv.clientIDFile, err = takeValue()
+		case "c", "cmd":
+			var v string
+			v, err = takeValue()
+			inv.commands = append(inv.commands, v)
+		case "r", "readonly":
+			inv.readOnly = true
+		case "waitforconnection":
+			inv.wait = true
+		case "d", "debug":
+			inv.debug = true
+		case "help", "?":
+			inv.help = true
+		default:
+			err = fmt.Errorf("Unknown option: %s", arg)
+		}
+		if err != nil {
+			return inv, err
+		}
+	}
+	if len(inv.commands) > 0 && len(inv.trailing) > 0 {
+		return inv, errors.New("give a command either with -c or after the options, not both")
+	}
+	return inv, nil
+}
+
+func isLongName(name string) bool {
+	switch name {
+	case "host", "myid", "cmd", "clientid", "help":
+		return true
+	}
+	return false
+}
+
+// parseTimeout reads the session timeout: milliseconds, as zkCli.sh's
+// -timeout, or a Go duration such as 30s.
+func parseTimeout(v string) (time.Duration, error) {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 {
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("-timeout %q: want milliseconds or a duration such as 30s", v)
+	}
+	return d, nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, stop, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	os.Exit(code)
+}
+
+// run is zkcli: it returns the exit status. Without a command and with a
+// terminal on stdin and stdout it is interactive; otherwise it runs the
+// command given, or the lines of stdin, and exits with 0 only when every
+// command succeeded. In batch mode SIGINT cancels ctx; interactive mode
+// calls stopInterrupt to take Ctrl-C over itself.
+func run(ctx context.Context, stopInterrupt func(), args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	inv, err := parseInvocation(args, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		writeUsage(stderr)
+		return exitUsage
+	}
+	if inv.help {
+		writeUsage(stdout)
+		return exitOK
+	}
+	if len(inv.commands) == 0 && len(inv.trailing) == 0 {
+		if in, ok := stdin.(*os.File); ok && isTerminal(int(in.Fd())) {
+			if out, ok := stdout.(*os.File); ok && isTerminal(int(out.Fd())) {
+				stopInterrupt()
+				return interactive(context.Background(), inv, getenv, in, out, stderr)
+			}
+		}
+	}
+	return batch(ctx, inv, stdin, stdout, stderr)
+}
+
+// batch runs the command given, or the lines of stdin.
+func batch(ctx context.Context, inv invocation, stdin io.Reader, stdout, stderr io.Writer) int {
+	out, errOut := &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
+	s := newShell(inv.session, out, errOut, out, false)
+	if inv.debug {
+		s.logLevel.Set(slog.LevelDebug)
+	}
+	if err := start(ctx, s); err != nil {
+		fmt.Fprintln(errOut, err)
+		return exitFailed
+	}
+	defer finish(s)
+	ok := true
+	switch {
+	case len(inv.trailing) > 0:
+		if err := s.Run(ctx, inv.trailing); err != nil && !errors.Is(err, errQuit) {
+			s.report(err)
+			ok = false
+		}
+	case len(inv.commands) > 0:
+		for _, c := range inv.commands {
+			err := s.RunLine(ctx, c)
+			if errors.Is(err, errQuit) {
+				break
+			}
+			if err != nil {
+				s.report(err)
+				ok = false
+			}
+		}
+	default:
+		ok = s.runScript(ctx, stdin)
+	}
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case !ok:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// start connects, resuming the session of the -clientid file if any.
+func start(ctx context.Context, s *shell) error {
+	var id zhandle.ClientID
+	if s.cfg.clientIDFile != "" {
+		var err error
+		if id, err = readClientID(s.cfg.clientIDFile); err != nil {
+			fmt.Fprintf(s.errOut, "ignoring the saved session: %v\n", err)
+		}
+		s.savedID = id.SessionID
+	}
+	return s.connect(ctx, s.cfg.server, id)
+}
+
+// finish ends the session on exit; with -clientid it leaves it open for
+// the next zkcli to resume.
+func finish(s *shell) {
+	if s.cfg.clientIDFile != "" {
+		if h := s.handle(); h != nil && h.ClientID().SessionID != 0 {
+			s.saveClientID(h.ClientID()) // the watcher may not have run yet
+		}
+		s.detach()
+		return
+	}
+	s.closeHandle()
+}
+
+// interactive runs the shell on a terminal.
+func interactive(ctx context.Context, inv invocation, getenv func(string) string, in, out *os.File, stderr io.Writer) int {
+	s := newShell(inv.session, nil, nil, nil, true)
+	t, err := newTerminal(in, out, s.prompt, s.complete, loadHistory(historyPath(getenv)))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailed
+	}
+	defer t.restore()
+	s.out, s.errOut, s.events = t.writer(out), t.writer(stderr), t.writer(out)
+	s.logger = slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: s.logLevel}))
+	s.onState = t.refresh
+	if inv.debug {
+		s.logLevel.Set(slog.LevelDebug)
+	}
+	exit := make(chan os.Signal, 1)
+	signal.Notify(exit, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-exit
+		t.restore()
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+	fmt.Fprintf(s.out, "Connecting to %s\n", inv.server)
+	// Resuming waits for the session: Ctrl-C gives up on it.
+	if err := t.run(ctx, func(ctx context.Context) error { return start(ctx, s) }); err != nil {
+		s.report(err)
+	}
+	defer finish(s)
+	for {
+		line, err := t.readLine()
+		switch {
+		case errors.Is(err, errInterrupted):
+			continue
+		case err != nil:
+			return exitOK
+		}
+		err = t.run(ctx, func(ctx context.Context) error { return s.RunLine(ctx, line) })
+		if errors.Is(err, errQuit) {
+			return exitOK
+		}
+		if err != nil {
+			s.report(err)
+		}
+	}
+}

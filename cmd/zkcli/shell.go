@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zkloop/zkloop/zhandle"
+)
+
+// session holds what the command line says about the session.
+type session struct {
+	server       string        // connect string: "host:port,...[/chroot]"
+	timeout      time.Duration // session timeout asked of the server
+	readOnly     bool          // -r: accept a read-only server
+	clientIDFile string        // -clientid: resume the session saved there, save new ones
+	wait         bool          // -waitforconnection
+}
+
+// shell runs zkcli commands on one ZooKeeper session at a time. It is the
+// port of ZooKeeperMain (zkCli.sh) and cli.c: Run executes one command
+// (words, the name first) and RunLine one typed line; output goes to out,
+// error lines and logs to errOut, watch events to events.
+type shell struct {
+	out, errOut, events io.Writer
+	loc                 *time.Location // for ctime and mtime
+	interactive         bool           // session events are printed, the prompt is shown
+	cfg                 session
+	logLevel            *slog.LevelVar
+	logger              *slog.Logger
+
+	printWatches atomic.Bool
+	onState      func() // the terminal redraws its prompt; may be nil
+
+	mu       sync.Mutex
+	h        *zhandle.Handle // nil once closed
+	host     string          // connect string of h
+	savedID  int64           // the session id last written to cfg.clientIDFile
+	history  map[int]string  // this session's commands by number (history, redo)
+	count    int             // number of commands run, the prompt's counter
+	wexisted *eventPrinter   // the watcher of wexists
+}
+
+// newShell returns a shell writing to out and errOut; watch events go to
+// events. It does not connect.
+func newShell(cfg session, out, errOut, events io.Writer, interactive bool) *shell {
+	s := &shell{
+		out: out, errOut: errOut, events: events,
+		loc:         time.Local,
+		interactive: interactive,
+		cfg:         cfg,
+		logLevel:    new(slog.LevelVar),
+		history:     map[int]string{},
+	}
+	s.logLevel.Set(s.quietLevel())
+	s.logger = slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: s.logLevel}))
+	s.printWatches.Store(true)
+	s.wexisted = &eventPrinter{s: s}
+	return s
+}
+
+// quietLevel is the log level without -d or verbose: warnings on a
+// terminal (cli_mt logs at WARN), only errors in scripts, whose stderr is
+// for failed commands.
+func (s *shell) quietLevel() slog.Level {
+	if s.interactive {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+// handle returns the current handle, or nil when the session was closed.
+func (s *shell) handle() *zhandle.Handle {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h
+}
+
+// connect closes the current session, if any, and starts a new one on
+// host, resuming id when it is not zero. With -waitforconnection it waits
+// for the session within the session timeout.
+func (s *shell) connect(ctx context.Context, host string, id zhandle.ClientID) error {
+	s.closeHandle()
+	w := &sessionWatcher{s: s, ready: make(chan struct{})}
+	options := []zhandle.Option{zhandle.WithLogger(s.logger)}
+	if s.cfg.readOnly {
+		options = append(options, zhandle.WithReadOnly())
+	}
+	if id.SessionID != 0 {
+		options = append(options, zhandle.WithClientID(id))
+	}
+	h, err := zhandle.Init(host, w, s.cfg.timeout, options...)
+	if err != nil {
+		return err
+	}
+	w.h = h
+	close(w.ready)
+	s.mu.Lock()
+	s.h, s.host = h, host
+	s.mu.Unlock()
+	s.stateChanged()
+	if !s.cfg.wait && id.SessionID == 0 {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	defer cancel()
+	err = h.WaitConnected(wctx)
+	switch {
+	case err == nil:
+		return nil
+	case id.SessionID != 0 && errors.Is(err, zhandle.ErrSessionExpired):
+		// The saved session is gone: start a new one, as cli_mt would
+		// have to be restarted without its myid file.
+		fmt.Fprintf(s.errOut, "Session %s has expired; starting a new session\n", javaHex(id.SessionID))
+		return s.connect(ctx, host, zhandle.ClientID{})
+	case !s.cfg.wait:
+		return nil // resuming, and the server is slow: commands will wait or fail
+	case errors.Is(err, context.DeadlineExceeded):
+		return errors.New(errorLine(zhandle.ErrConnectionLoss, ""))
+	}
+	return errors.New(errorLine(err, ""))
+}
+
+// closeHandle ends the session (zookeeper_close) and forgets the handle.
+func (s *shell) closeHandle() {
+	s.mu.Lock()
+	h := s.h
+	s.h = nil
+	s.mu.Unlock()
+	if h != nil {
+		_ = h.Close() // Close always returns nil; it is idempotent
+		s.stateChanged()
+	}
+}
+
+// detach forgets the handle without ending the session, so that another
+// zkcli can resume it with -clientid. It is used only on exit: the process
+// ending closes the socket, and the server keeps the session for its
+// timeout.
+func (s *shell) detach() {
+	s.mu.Lock()
+	s.h = nil
+	s.mu.Unlock()
+}
+
+func (s *shell) stateChanged() {
+	if s.onState != nil {
+		s.onState()
+	}
+}
+
+// prompt is zkCli.sh's prompt with the server the session is using:
+// "[zk: 127.0.0.1:2181(CONNECTED) 3] ".
+func (s *shell) prompt() string {
+	s.mu.Lock()
+	h, host, count := s.h, s.host, s.count
+	s.mu.Unlock()
+	state := "CLOSED"
+	if h != nil {
+		state = h.State().String()
+		if server := h.CurrentServer(); server != "" {
+			host = server
+			if i := strings.IndexByte(s.host, '/'); i >= 0 {
+				host += s.host[i:] // the chroot
+			}
+		}
+	}
+	return fmt.Sprintf("[zk: %s(%s) %d] ", host, state, count)
+}
+
+// sessionWatcher is the default watcher of one handle.
+type sessionWatcher struct {
+	s     *shell
+	ready chan struct{} // closed once h is set
+	h     *zhandle.Handle
+}
+
+func (w *sessionWatcher) Process(ev zhandle.Event) {
+	<-w.ready
+	s := w.s
+	if ev.Type == zhandle.EventSession {
+		if ev.State == zhandle.StateConnected || ev.State == zhandle.StateReadOnly {
+			s.saveClientID(w.h.ClientID())
+		}
+		s.stateChanged()
+		if !s.interactive {
+			return // scripts see failed commands, not session chatter
+		}
+	}
+	s.printEvent(ev)
+}
+
+func (s *shell) printEvent(ev zhandle.Event) {
+	if s.printWatches.Load() {
+		io.WriteString(s.events, watcherLines(ev))
+	}
+}
+
+// eventPrinter is a watcher of its own (wexists), printing what it gets.
+type eventPrinter struct{ s *shell }
+
+func (p *eventPrinter) Process(ev zhandle.Event) { p.s.printEvent(ev) }
+
+// saveClientID writes a new session's id to the -clientid file (cli_mt's
+// myid file).
+func (s *shell) saveClientID(id zhandle.ClientID) {
+	if s.cfg.clientIDFile == "" {
+		return
+	}
+	s.mu.Lock()
+	fresh := id.SessionID != s.savedID
+	s.savedID = id.SessionID
+	s.mu.Unlock()
+	if fresh {
+		if err := writeClientID(s.cfg.clientIDFile, id); err != nil {
+			fmt.Fprintf(s.errOut, "saving the session id: %v\n", err)
+		}
+	}
+}
+
+// errQuit is returned by quit and exit.
+var errQuit = errors.New("quit")
+
+// RunLine runs one typed or scripted line: blank lines and lines starting
+// with # are skipped. The line is numbered in the session's history, as
+// zkCli.sh numbers it.
+func (s *shell) RunLine(ctx context.Context, line string) error {
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
+		return nil
+	}
+	s.mu.Lock()
+	s.history[s.count] = line
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.count++
+		s.mu.Unlock()
+		s.stateChanged()
+	}()
+	words, err := splitLine(line)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx, words)
+}
+
+// Run runs one command: words[0] is its name.
+func (s *shell) Run(ctx context.Context, words []string) error {
+	if len(words) == 0 {
+		return nil
+	}
+	c := lookup(words[0])
+	if c == nil {
+		return fmt.Errorf("Command not found: %s", words[0])
+	}
+	if c.missing != "" {
+		return fmt.Errorf("not supported by this client yet: %s", c.missing)
+	}
+	o, err := c.spec.parse(words)
+	if err == nil && (len(o.args)-1 < c.minArgs || c.maxArgs >= 0 && len(o.args)-1 > c.maxArgs) {
+		return errors.New(c.usageLine())
+	}
+	if err != nil {
+		return fmt.Errorf("%v; usage: %s", err, c.usageLine())
+	}
+	var h *zhandle.Handle
+	if !c.local {
+		if h = s.handle(); h == nil {
+			return errors.New("Not connected")
+		}
+	}
+	return c.run(ctx, s, h, o)
+}
+
+// runScript runs the commands of r, one a line, reporting failures on
+// errOut. It stops at quit or when ctx ends, and reports whether every
+// command succeeded.
+func (s *shell) runScript(ctx context.Context, r io.Reader) bool {
+	ok := true
+	br := bufio.NewReader(r)
+	for ctx.Err() == nil {
+		line, readErr := br.ReadString('\n')
+		if line != "" {
+			err := s.RunLine(ctx, line)
+			if errors.Is(err, errQuit) {
+				return ok
+			}
+			if err != nil {
+				s.report(err)
+				ok = false
+			}
+		}
+		if readErr != nil {
+			if readErr != io.EOF {
+				s.report(readErr)
+				ok = false
+			}
+			return ok
+		}
+	}
+	return false
+}
+
+// report prints a failed command's error line.
+func (s *shell) report(err error) {
+	fmt.Fprintln(s.errOut, errorLine(err, ""))
+}
+
+// lockedWriter serializes writes from the shell and from watchers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
