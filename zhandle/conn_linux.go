@@ -297,13 +297,18 @@ func (h *Handle) flush(now time.Time) {
 		case err == unix.EAGAIN:
 			return
 		case err != nil:
-			h.log.Info("write failed", "server", c.addr, "err", os.NewSyscallError("write", err))
-			h.dropConn(ErrConnectionLoss)
+			h.socketFailed("write", err)
 			return
 		}
 		c.woff += n
 		c.lastSend = now
 	}
+}
+
+// socketFailed logs a failed socket call and drops the connection.
+func (h *Handle) socketFailed(call string, err error) {
+	h.log.Info(call+" failed", "server", h.c.addr, "err", os.NewSyscallError(call, err))
+	h.dropConn(ErrConnectionLoss)
 }
 
 // takeOutput swaps the callers' queued bytes into the loop's write buffer.
@@ -334,8 +339,7 @@ func (h *Handle) readSocket(now time.Time) {
 		case err == unix.EAGAIN:
 			return
 		case err != nil:
-			h.log.Info("read failed", "server", c.addr, "err", os.NewSyscallError("read", err))
-			h.dropConn(ErrConnectionLoss)
+			h.socketFailed("read", err)
 			return
 		case n == 0:
 			h.log.Info("server closed the connection", "server", c.addr)

@@ -71,14 +71,7 @@ func (o CreateOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
 	if len(o.ACL) == 0 {
 		return dst, fmt.Errorf("%w: empty ACL for %q", ErrInvalidACL, o.Path)
 	}
-	dst = appendMultiHeader(dst, op)
-	sp := h.serverPath(o.Path)
-	if op == serialize.OpCreateTTL {
-		req := serialize.CreateTTLRequest{Path: sp, Data: o.Data, ACL: o.ACL, Flags: int32(o.Mode), TTL: o.TTL.Milliseconds()}
-		return req.Encode(dst), nil
-	}
-	req := serialize.CreateRequest{Path: sp, Data: o.Data, ACL: o.ACL, Flags: int32(o.Mode)}
-	return req.Encode(dst), nil
+	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, o.ACL, o.Mode, o.TTL), nil
 }
 
 func (o DeleteOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
@@ -144,18 +137,25 @@ func (h *Handle) AMulti(ops []Op, cb MultiCompletion) error {
 }
 
 func (h *Handle) queueMulti(e *completion.Entry, ops []Op) error {
+	return h.queueOps(e, serialize.OpMulti, len(ops), func(i int, dst []byte) ([]byte, error) {
+		if ops[i] == nil {
+			return dst, fmt.Errorf("%w: nil operation", ErrBadArguments)
+		}
+		return ops[i].appendOp(h, dst)
+	})
+}
+
+// queueOps queues a multi or multiRead request: n operations, each a
+// MultiHeader and its request, then a MultiHeader with done set. A bad
+// operation removes the whole frame again.
+func (h *Handle) queueOps(e *completion.Entry, op serialize.OpCode, n int, appendOp func(i int, dst []byte) ([]byte, error)) error {
 	if err := h.lockForRequest(); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpMulti)
-	for _, op := range ops {
+	start := h.beginFrameLocked(e, op)
+	for i := range n {
 		var err error
-		if op == nil {
-			err = fmt.Errorf("%w: nil operation", ErrBadArguments)
-		} else {
-			h.out, err = op.appendOp(h, h.out)
-		}
-		if err != nil {
+		if h.out, err = appendOp(i, h.out); err != nil {
 			h.out = h.out[:start]
 			h.mu.Unlock()
 			return err
@@ -166,45 +166,53 @@ func (h *Handle) queueMulti(e *completion.Entry, ops []Op) error {
 	return h.commitLocked(e, start)
 }
 
-// decodeMulti decodes a MultiResponse: a MultiHeader before each result
-// and a final one with done set.
-func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
-	var results []OpResult
+// decodeOps walks the results of a multi or multiRead reply: a
+// MultiHeader before each result, decoded by decodeOne (which returns the
+// bytes it consumed), and a final one with done set.
+func decodeOps(body []byte, decodeOne func(mh *serialize.MultiHeader, rest []byte) (int, error)) error {
 	for off := 0; ; {
 		var mh serialize.MultiHeader
 		n, err := mh.Decode(body[off:])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		off += n
 		if mh.Done {
-			return results, nil
+			return nil
 		}
+		if n, err = decodeOne(&mh, body[off:]); err != nil {
+			return err
+		}
+		off += n
+	}
+}
+
+// decodeMulti decodes a MultiResponse into per-operation results.
+func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
+	var results []OpResult
+	err := decodeOps(body, func(mh *serialize.MultiHeader, rest []byte) (n int, err error) {
 		r := OpResult{Op: serialize.OpCode(mh.Type)}
 		switch r.Op {
 		case serialize.OpCreate:
 			var resp serialize.CreateResponse
-			n, err = resp.Decode(body[off:])
+			n, err = resp.Decode(rest)
 			r.Path = h.clientPath(resp.Path)
 		case serialize.OpCreate2, serialize.OpCreateContainer, serialize.OpCreateTTL:
 			var resp serialize.Create2Response
-			n, err = resp.Decode(body[off:])
+			n, err = resp.Decode(rest)
 			r.Path, r.Stat = h.clientPath(resp.Path), resp.Stat
 		case serialize.OpSetData:
-			n, err = r.Stat.Decode(body[off:])
+			n, err = r.Stat.Decode(rest)
 		case serialize.OpDelete, serialize.OpCheck:
-			n = 0
 		case serialize.OpError:
 			var resp serialize.ErrorResponse
-			n, err = resp.Decode(body[off:])
+			n, err = resp.Decode(rest)
 			r.Err = asError(Error(resp.Err))
 		default:
-			return nil, fmt.Errorf("multi: unknown result type %d", mh.Type)
+			return 0, fmt.Errorf("multi: unknown result type %d", mh.Type)
 		}
-		if err != nil {
-			return nil, err
-		}
-		off += n
 		results = append(results, r)
-	}
+		return n, err
+	})
+	return results, err
 }

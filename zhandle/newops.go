@@ -215,26 +215,12 @@ func (h *Handle) AMultiRead(ops []ReadOp, cb MultiReadCompletion) error {
 }
 
 func (h *Handle) queueMultiRead(e *completion.Entry, ops []ReadOp) error {
-	if err := h.lockForRequest(); err != nil {
-		return err
-	}
-	start := h.beginFrameLocked(e, serialize.OpMultiRead)
-	for _, op := range ops {
-		var err error
-		if op == nil {
-			err = fmt.Errorf("%w: nil read operation", ErrBadArguments)
-		} else {
-			h.out, err = op.appendReadOp(h, h.out)
+	return h.queueOps(e, serialize.OpMultiRead, len(ops), func(i int, dst []byte) ([]byte, error) {
+		if ops[i] == nil {
+			return dst, fmt.Errorf("%w: nil read operation", ErrBadArguments)
 		}
-		if err != nil {
-			h.out = h.out[:start]
-			h.mu.Unlock()
-			return err
-		}
-	}
-	end := serialize.MultiHeader{Type: -1, Done: true, Err: -1}
-	h.out = end.Encode(h.out)
-	return h.commitLocked(e, start)
+		return ops[i].appendReadOp(h, dst)
+	})
 }
 
 // decodeMultiRead decodes the reply of a multiRead: a MultiHeader before
@@ -242,37 +228,26 @@ func (h *Handle) queueMultiRead(e *completion.Entry, ops []ReadOp) error {
 // one with done set. Data is always copied: results outlive the buffer.
 func (h *Handle) decodeMultiRead(body []byte) ([]ReadResult, error) {
 	var results []ReadResult
-	for off := 0; ; {
-		var mh serialize.MultiHeader
-		n, err := mh.Decode(body[off:])
-		if err != nil {
-			return nil, err
-		}
-		off += n
-		if mh.Done {
-			return results, nil
-		}
+	err := decodeOps(body, func(mh *serialize.MultiHeader, rest []byte) (n int, err error) {
 		r := ReadResult{Op: serialize.OpCode(mh.Type)}
 		switch r.Op {
 		case serialize.OpGetData:
 			var resp serialize.GetDataResponse
-			n, err = resp.Decode(body[off:])
+			n, err = resp.Decode(rest)
 			r.Data, r.Stat = resp.Data, resp.Stat
 		case serialize.OpGetChildren:
 			var resp serialize.GetChildrenResponse
-			n, err = resp.Decode(body[off:])
+			n, err = resp.Decode(rest)
 			r.Children = resp.Children
 		case serialize.OpError:
 			var resp serialize.ErrorResponse
-			n, err = resp.Decode(body[off:])
+			n, err = resp.Decode(rest)
 			r.Err = asError(Error(resp.Err))
 		default:
-			return nil, fmt.Errorf("multiRead: unknown result type %d", mh.Type)
+			return 0, fmt.Errorf("multiRead: unknown result type %d", mh.Type)
 		}
-		if err != nil {
-			return nil, err
-		}
-		off += n
 		results = append(results, r)
-	}
+		return n, err
+	})
+	return results, err
 }

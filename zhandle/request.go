@@ -119,14 +119,19 @@ func (h *Handle) queueCreate(e *completion.Entry, path string, data []byte, acl 
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
+	h.out = appendCreateRequest(h.out, op, sp, data, acl, mode, ttl)
+	return h.commitLocked(e, start)
+}
+
+// appendCreateRequest appends a CreateTTLRequest for op createTTL, else a
+// CreateRequest.
+func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) []byte {
 	if op == serialize.OpCreateTTL {
 		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode), TTL: ttl.Milliseconds()}
-		h.out = req.Encode(h.out)
-	} else {
-		req := serialize.CreateRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode)}
-		h.out = req.Encode(h.out)
+		return req.Encode(dst)
 	}
-	return h.commitLocked(e, start)
+	req := serialize.CreateRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode)}
+	return req.Encode(dst)
 }
 
 // createOp picks the opcode for a create, as zoo_acreate2_ttl does:
