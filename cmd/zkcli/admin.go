@@ -82,6 +82,20 @@ func cmdAddAuth(ctx context.Context, _ *shell, h *zhandle.Handle, o opts) error 
 	return nil
 }
 
+// cmdWhoAmI prints the identities the server knows the session by, as
+// zkCli.sh does: a heading, then "scheme: user" a line ("ip: 127.0.0.1").
+func cmdWhoAmI(ctx context.Context, s *shell, h *zhandle.Handle, _ opts) error {
+	ids, err := h.WhoAmI(ctx)
+	if err != nil {
+		return fail(err, "")
+	}
+	fmt.Fprintln(s.out, "Auth scheme: User")
+	for _, id := range ids {
+		fmt.Fprintf(s.out, "%s: %s\n", id.AuthScheme, id.User)
+	}
+	return nil
+}
+
 func cmdConfig(ctx context.Context, s *shell, h *zhandle.Handle, o opts) error {
 	data, stat, err := h.GetConfig(ctx, o.has("w"))
 	if err != nil {
@@ -217,6 +231,26 @@ func cmdRemoveWatches(ctx context.Context, _ *shell, h *zhandle.Handle, o opts) 
 		wt = zhandle.WatcherPersistentRecursive
 	}
 	if err := h.RemoveAllWatches(ctx, path, wt, o.has("l")); err != nil {
+		return fail(err, path)
+	}
+	return nil
+}
+
+// cmdAddWatch sets a persistent watch for the default watcher, so that its
+// events print as those of get -w do. The mode is zkCli.sh's, in any case.
+func cmdAddWatch(ctx context.Context, _ *shell, h *zhandle.Handle, o opts) error {
+	path := nodePath(o.args[1])
+	mode := zhandle.AddWatchPersistentRecursive
+	if o.has("m") {
+		switch strings.ToUpper(o.value("m")) {
+		case "PERSISTENT":
+			mode = zhandle.AddWatchPersistent
+		case "PERSISTENT_RECURSIVE":
+		default:
+			return fmt.Errorf("Unknown mode: %s; usage: %s", o.value("m"), lookup("addWatch").usageLine())
+		}
+	}
+	if err := h.AddWatch(ctx, path, mode, nil); err != nil {
 		return fail(err, path)
 	}
 	return nil

@@ -167,17 +167,40 @@ func batchCases() []batchCase {
 		{name: "verbose", args: []string{"verbose"}, out: "logging level set to DEBUG\n", anyStderr: true},
 		{name: "version", args: []string{"version"}, out: "ZooKeeper CLI version: zkloop zkcli " + version() + "\n"},
 		{name: "help-cmd", args: []string{"help", "ls"}, out: "ls [-s] [-w] [-R] path\n\tlist a node's children (-R: the whole subtree) (both)\n"},
-		{name: "help-missing-cmd", args: []string{"help", "whoami"}, out: "whoami\n\tprint the session's identities (zkCli.sh)\n\tnot supported by this client yet: WhoAmI\n"},
+		{name: "help-missing-cmd", args: []string{"help", "listquota"}, out: "listquota path\n\tprint a quota (zkCli.sh)\n\tnot supported by this client yet: quotas\n"},
 		{name: "quit", setup: "create $R", stdin: "ls $R\nquit\nls /nonexistent\n", out: "[]\n"},
 		{name: "exit", args: []string{"exit"}},
 		{name: "unknown", args: []string{"frobnicate", "/"}, err: "Command not found: frobnicate\n", code: 1},
 
-		// commands waiting for later API
-		{name: "addWatch", args: []string{"addWatch", "$R"}, err: "not supported by this client yet: persistent watches (AddWatch)\n", code: 1},
-		{name: "getEphemerals", args: []string{"getEphemerals"}, err: "not supported by this client yet: GetEphemerals\n", code: 1},
-		{name: "getAllChildrenNumber", args: []string{"getAllChildrenNumber", "/"}, err: "not supported by this client yet: GetAllChildrenNumber\n", code: 1},
-		{name: "whoami", args: []string{"whoami"}, err: "not supported by this client yet: WhoAmI\n", code: 1},
+		// persistent watches, getEphemerals, getAllChildrenNumber, whoami
+		{name: "addWatch", setup: "create $R", stdin: "addWatch $R\ncreate $R/a\nset $R/a x\ndelete $R/a\nset $R y\nsync $R\n", out: "Created $R/a\nSync is OK\n",
+			events: []string{"NodeCreated $R/a", "NodeDataChanged $R/a", "NodeDeleted $R/a", "NodeDataChanged $R"}},
+		{name: "addWatch-persistent", setup: "create $R", stdin: "addWatch -m persistent $R\ncreate $R/a\ncreate $R/a/b\nset $R x\nset $R y\nsync $R\n",
+			out: "Created $R/a\nCreated $R/a/b\nSync is OK\n", events: []string{"NodeChildrenChanged $R", "NodeDataChanged $R", "NodeDataChanged $R"}},
+		{name: "addWatch-missing-node", stdin: "addWatch -m PERSISTENT $R\ncreate $R\nsync $R\n", out: "Created $R\nSync is OK\n", events: []string{"NodeCreated $R"}},
+		{name: "addWatch-bad-mode", args: []string{"addWatch", "-m", "STANDARD", "$R"}, err: "Unknown mode: STANDARD; usage: " + lookup("addWatch").usageLine() + "\n", code: 1},
+		{name: "addWatch-usage", args: []string{"addWatch"}, err: lookup("addWatch").usageLine() + "\n", code: 1},
+		{name: "removewatches-p", setup: "create $R", stdin: "addWatch -m PERSISTENT $R\nremovewatches $R -p\nset $R x\nsync $R\n", out: "Sync is OK\n", events: []string{"PersistentWatchRemoved $R"}},
+		{name: "removewatches-r", setup: "create $R", stdin: "addWatch $R\nremovewatches $R -r\ncreate $R/a\nsync $R\n", out: "Created $R/a\nSync is OK\n", events: []string{"PersistentWatchRemoved $R"}},
+		{name: "removewatches-r-none", setup: "create $R", stdin: "addWatch -m PERSISTENT $R\nremovewatches $R -r\n", err: "KeeperErrorCode = No such watcher for $R\n", code: 1},
+		{name: "getEphemerals", args: []string{"getEphemerals"}, out: "[]\n"},
+		{name: "getEphemerals-prefix", setup: "create $R", stdin: "create -e $R/b\ncreate -e $R/a\ncreate -e $Rx\ncreate $R/p\ngetEphemerals $R/\ngetEphemerals $R\ngetEphemerals\ngetEphemerals /none\n",
+			out: "Created $R/b\nCreated $R/a\nCreated $Rx\nCreated $R/p\n[$R/a, $R/b]\n[$R/a, $R/b, $Rx]\n[$R/a, $R/b, $Rx]\n[]\n"},
+		{name: "getEphemerals-chroot", setup: "create $R", stdin: "connect $S$R\ncreate -e /e\ncreate /p\ncreate -e /p/q\ngetEphemerals\ngetEphemerals /p/\ngetAllChildrenNumber /\n",
+			out: "Created /e\nCreated /p\nCreated /p/q\n[/e, /p/q]\n[/p/q]\n3\n"},
+		{name: "getEphemerals-other-session", setup: "create $R\ncreate -e $R/e", args: []string{"getEphemerals", "$R"}, out: "[]\n"},
+		{name: "getEphemerals-bad-path", args: []string{"getEphemerals", "relative"}, err: "bad arguments: invalid path \"relative\": not absolute\n", code: 1},
+		{name: "getAllChildrenNumber", setup: "create $R\ncreate $R/a\ncreate $R/a/b\ncreate $R/a/b/c\ncreate $R/d", args: []string{"getAllChildrenNumber", "$R"}, out: "4\n"},
+		{name: "getAllChildrenNumber-leaf", setup: "create $R", args: []string{"getAllChildrenNumber", "$R/"}, out: "0\n"},
+		{name: "getAllChildrenNumber-missing", args: []string{"getAllChildrenNumber", "$R"}, err: "Node does not exist: $R\n", code: 1},
+		{name: "getAllChildrenNumber-usage", args: []string{"getAllChildrenNumber"}, err: "getAllChildrenNumber path\n", code: 1},
+		{name: "whoami", args: []string{"whoami"}, out: "Auth scheme: User\nip: 127.0.0.1\n"},
+		{name: "whoami-digest", stdin: "addauth digest u:p\nwhoami\n", out: "Auth scheme: User\nip: 127.0.0.1\ndigest: u\n"},
+		{name: "whoami-usage", args: []string{"whoami", "x"}, err: "whoami\n", code: 1},
+
+		// quotas are not supported yet
 		{name: "setquota", args: []string{"setquota", "-n", "2", "/"}, err: "not supported by this client yet: quotas\n", code: 1},
+		{name: "listquota", args: []string{"listquota", "/"}, err: "not supported by this client yet: quotas\n", code: 1},
 	}
 }
 

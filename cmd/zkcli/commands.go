@@ -41,7 +41,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		{name: "addauth", usage: "scheme auth", about: "add an identity to the session, e.g. addauth digest user:password", from: "both", minArgs: 1, maxArgs: 2, run: cmdAddAuth},
-		{name: "addWatch", usage: "[-m mode] path # mode is PERSISTENT or PERSISTENT_RECURSIVE (default)", about: "set a persistent watch", from: "zkCli.sh", missing: "persistent watches (AddWatch)"},
+		{name: "addWatch", usage: "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE", about: "set a watch that stays after it fires (PERSISTENT_RECURSIVE: on the whole subtree)", from: "zkCli.sh", spec: optSpec{"m:"}, minArgs: 1, maxArgs: 1, run: cmdAddWatch},
 		{name: "close", about: "close the session", from: "zkCli.sh", local: true, maxArgs: 0, run: cmdClose},
 		{name: "config", usage: "[-c] [-w] [-s]", about: "print the ensemble configuration (-c: as a connect string)", from: "both", spec: optSpec{"c", "w", "s"}, maxArgs: 0, run: cmdConfig},
 		{name: "connect", usage: "host:port", about: "close the session and open one on other servers", from: "zkCli.sh", local: true, maxArgs: 1, run: cmdConnect},
@@ -54,8 +54,8 @@ func init() {
 		{name: "exit", about: "leave the shell", from: "zkCli.sh", local: true, maxArgs: -1, run: cmdQuit},
 		{name: "get", usage: "[-s] [-w] [-b] [-x] path", about: "print a node's data (-b base64, -x hex dump)", from: "both", spec: optSpec{"s", "w", "b", "x"}, minArgs: 1, maxArgs: 1, run: cmdGet},
 		{name: "getAcl", usage: "[-s] path", about: "print a node's ACL", from: "zkCli.sh", spec: optSpec{"s"}, minArgs: 1, maxArgs: 1, run: cmdGetACL},
-		{name: "getAllChildrenNumber", usage: "path", about: "count the nodes under a node", from: "zkCli.sh", missing: "GetAllChildrenNumber"},
-		{name: "getEphemerals", usage: "[path]", about: "list the session's ephemeral nodes", from: "zkCli.sh", missing: "GetEphemerals"},
+		{name: "getAllChildrenNumber", usage: "path", about: "count the nodes under a node", from: "zkCli.sh", minArgs: 1, maxArgs: 1, run: cmdGetAllChildrenNumber},
+		{name: "getEphemerals", usage: "[path]", about: "list the session's ephemeral nodes (under path: those whose path starts with it)", from: "zkCli.sh", maxArgs: 1, run: cmdGetEphemerals},
 		{name: "help", usage: "[command]", about: "list the commands, or describe one", from: "both", local: true, maxArgs: 1, run: cmdHelp},
 		{name: "history", about: "list the last commands", from: "zkCli.sh", local: true, maxArgs: 0, run: cmdHistory},
 		{name: "listquota", usage: "path", about: "print a quota", from: "zkCli.sh", missing: "quotas"},
@@ -76,7 +76,7 @@ func init() {
 		{name: "verbose", about: "toggle debug logging", from: "cli_mt", local: true, maxArgs: 0, run: cmdVerbose},
 		{name: "version", about: "print the version of zkcli", from: "zkCli.sh", local: true, maxArgs: 0, run: cmdVersion},
 		{name: "wexists", usage: "path", about: "print a node's stat and watch it with a watcher of its own", from: "cli_mt", minArgs: 1, maxArgs: 1, run: cmdWExists},
-		{name: "whoami", about: "print the session's identities", from: "zkCli.sh", missing: "WhoAmI"},
+		{name: "whoami", about: "print the session's identities", from: "zkCli.sh", maxArgs: 0, run: cmdWhoAmI},
 	}
 }
 

@@ -473,3 +473,36 @@ func cmdSync(ctx context.Context, s *shell, h *zhandle.Handle, o opts) error {
 	fmt.Fprintln(s.out, "Sync is OK")
 	return nil
 }
+
+// cmdGetEphemerals lists the session's ephemeral nodes whose paths start
+// with the argument ("/", all of them, without one) as zkCli.sh prints a
+// list, "[/a, /b/c]", sorted (the server's order is arbitrary). The prefix
+// is a string, not a node: /a matches /a, /a/b and /ab. "/a/" (not a valid
+// path, as tab completion leaves it) matches only what is under /a.
+func cmdGetEphemerals(ctx context.Context, s *shell, h *zhandle.Handle, o opts) error {
+	arg := "/"
+	if len(o.args) > 1 {
+		arg = o.args[1]
+	}
+	prefix := nodePath(arg)
+	paths, err := h.GetEphemerals(ctx, prefix)
+	if err != nil {
+		return fail(err, prefix)
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return !strings.HasPrefix(p, arg) })
+	slices.Sort(paths)
+	writeChildren(s.out, paths)
+	return nil
+}
+
+// cmdGetAllChildrenNumber prints the number of nodes under a node, at every
+// depth, the node itself not counted.
+func cmdGetAllChildrenNumber(ctx context.Context, s *shell, h *zhandle.Handle, o opts) error {
+	path := nodePath(o.args[1])
+	n, err := h.GetAllChildrenNumber(ctx, path)
+	if err != nil {
+		return fail(err, path)
+	}
+	fmt.Fprintln(s.out, n)
+	return nil
+}
