@@ -57,9 +57,12 @@ func (h *Handle) queueAuth(e *completion.Entry, scheme string, cert []byte) erro
 
 // RemoveWatches removes the watches of type wt that w set on path
 // (zoo_remove_watches); w nil removes every watcher of that type, as
-// RemoveAllWatches. Unless local, the server is asked to remove its side
-// first. Each removed watcher receives a watch-removed event. ErrNoWatcher
-// when nothing matches.
+// RemoveAllWatches. Unless local, the server is asked first, as the Java
+// client asks it: for one watcher it checks that the server still watches
+// the path (checkWatches; other watchers of the handle may rely on the
+// server's watch, so it stays), for all of them it removes the server's
+// watch (removeWatches). Each removed watcher receives a watch-removed
+// event. ErrNoWatcher when nothing matches.
 func (h *Handle) RemoveWatches(ctx context.Context, path string, wt WatcherType, w Watcher, local bool) error {
 	e := completion.Get(true)
 	if err := h.queueRemoveWatches(e, path, wt, w, local); err != nil {
