@@ -1,0 +1,114 @@
+package zhandle_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/zkloop/zkloop/zhandle"
+)
+
+// The examples that need a server have no Output line: they compile but do
+// not run under go test.
+
+// Connect to a server under the chroot /app, wait for the session, and
+// read a node.
+func Example() {
+	h, err := zhandle.Init("127.0.0.1:2181/app", nil, 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.WaitConnected(ctx); err != nil {
+		log.Fatal(err)
+	}
+	data, stat, err := h.Get(ctx, "/config", false)
+	switch {
+	case errors.Is(err, zhandle.ErrNoNode):
+		fmt.Println("no /app/config yet")
+	case err != nil:
+		log.Fatal(err)
+	default:
+		fmt.Printf("%s (version %d)\n", data, stat.Version)
+	}
+}
+
+// A watch fires once, on the completion goroutine, with the path as the
+// client sees it (the chroot stripped).
+func ExampleHandle_WGet() {
+	h, err := zhandle.Init("127.0.0.1:2181/app", nil, 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	if err := h.WaitConnected(ctx); err != nil {
+		log.Fatal(err)
+	}
+	changed := make(chan zhandle.Event, 1)
+	watcher := zhandle.WatcherFunc(func(ev zhandle.Event) { changed <- ev })
+	if _, _, err := h.WGet(ctx, "/config", watcher); err != nil {
+		log.Fatal(err)
+	}
+	ev := <-changed
+	fmt.Println(ev.Type, ev.Path) // e.g. NodeDataChanged /config
+}
+
+// An asynchronous call returns at once; its callback runs later, in reply
+// order. The data slice is valid only during the callback.
+func ExampleHandle_AGet() {
+	h, err := zhandle.Init("127.0.0.1:2181", nil, 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	done := make(chan string, 1)
+	err = h.AGet("/zookeeper/config", false, func(err error, data []byte, stat *zhandle.Stat) {
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- string(data) // string() copies: data is reused after the callback
+	})
+	if err != nil {
+		log.Fatal(err) // not queued: a bad path, or the handle is closed
+	}
+	fmt.Println(<-done)
+}
+
+// A multi applies all its operations or none.
+func ExampleHandle_Multi() {
+	h, err := zhandle.Init("127.0.0.1:2181", nil, 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	results, err := h.Multi(ctx,
+		zhandle.CreateOp{Path: "/jobs", ACL: zhandle.OpenACLUnsafe},
+		zhandle.CreateOp{Path: "/jobs/job-", ACL: zhandle.OpenACLUnsafe, Mode: zhandle.PersistentSequential},
+		zhandle.SetDataOp{Path: "/jobs", Data: []byte("1 job"), Version: 0},
+	)
+	if err != nil {
+		for i, r := range results {
+			fmt.Printf("op %d: %v\n", i, r.Err) // nil before the failure, then its error
+		}
+		log.Fatal(err)
+	}
+	fmt.Println("created", results[1].Path) // e.g. /jobs/job-0000000000
+}
+
+// Errors are ZooKeeper's return codes, with the C client's values; compare
+// them with errors.Is, which sees through wrapping.
+func ExampleError() {
+	err := fmt.Errorf("loading settings: %w", zhandle.ErrNoNode)
+	fmt.Println(errors.Is(err, zhandle.ErrNoNode), errors.Is(err, zhandle.ErrNodeExists))
+	fmt.Println(int32(zhandle.ErrNoNode), zhandle.ErrNoNode)
+	// Output:
+	// true false
+	// -101 zk: no node
+}
