@@ -112,6 +112,9 @@ func (h *Handle) Interest() (fd int, events int16, timeout time.Duration) {
 		}
 	}
 	timeout = min(timeout, h.untilCloseDeadline(now))
+	// A connect or handshake that hangs must not hold client-side expiry
+	// beyond the session timeout (up to 2/3 of it late otherwise).
+	timeout = min(timeout, h.untilClientExpiry(now))
 	events = loop.EventRead
 	if c.phase == phaseConnecting || c.woff < len(c.wbuf) || c.phase == phaseEstablished && h.hasOutput() {
 		events |= loop.EventWrite

@@ -112,7 +112,10 @@ func resolveOne(ctx context.Context, hostport string) ([]address, error) {
 	}
 	out := make([]address, 0, len(ips))
 	for _, ip := range ips {
-		out = append(out, address{netip.AddrPortFrom(ip, uint16(port))})
+		// LookupNetIP gives IPv4 addresses in their IPv6-mapped form
+		// (golang/go#53554): unmap them, or "localhost:2181" would not
+		// equal "127.0.0.1:2181" for duplicates and SetServers.
+		out = append(out, address{netip.AddrPortFrom(ip.Unmap(), uint16(port))})
 	}
 	return out, nil
 }

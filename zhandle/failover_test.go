@@ -1,0 +1,278 @@
+package zhandle
+
+import (
+	"errors"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkloop/zkloop/internal/zktest"
+)
+
+// ftDeadAddr returns a loopback address where nothing listens.
+func ftDeadAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// ftBlackHole returns a loopback address that completes TCP connections
+// (the kernel's backlog) but never reads or answers.
+func ftBlackHole(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() }) // resets the connections it never accepted
+	return ln.Addr().String()
+}
+
+// TestFailoverSetServers is item 6 on a 3-server ensemble: SetServers
+// leaves the current server only when it is no longer listed (ZOOKEEPER-1355:
+// a list of the same size or smaller that keeps it changes nothing), and
+// the session, with its ephemeral node, moves along; host names are
+// resolved again on every connect.
+func TestFailoverSetServers(t *testing.T) {
+	ens := zktest.StartEnsemble(t, 3)
+	addrs := make([]string, len(ens.Servers))
+	for i, s := range ens.Servers {
+		addrs[i] = s.Addr()
+	}
+
+	t.Run("MoveOnlyWhenRemoved", func(t *testing.T) {
+		w := newFtWatcher()
+		h := ftConnect(t, ens.ConnectString(), w)
+		w.expectSession(t, StateConnected)
+		sid := h.ClientID().SessionID
+		eph := ftPath("setservers-eph")
+		ftCreate(t, h, eph, nil, Ephemeral)
+		cur := h.CurrentServer()
+		i := slices.Index(addrs, cur)
+		if i < 0 {
+			t.Fatalf("CurrentServer() = %q; not one of %v", cur, addrs)
+		}
+		others := slices.Delete(slices.Clone(addrs), i, i+1)
+
+		for _, list := range []string{
+			cur + "," + others[0] + "," + ftDeadAddr(t), // same size, still listed
+			cur, // smaller, still listed
+		} {
+			if err := h.SetServers(list); err != nil {
+				t.Fatalf("SetServers(%s): %v", list, err)
+			}
+			ftAsyncBarrier(t, h)
+			if got := w.drainSession(); len(got) != 0 {
+				t.Errorf("SetServers(%s) while on %s: session events %v; want none", list, cur, got)
+			}
+			if got := h.CurrentServer(); got != cur {
+				t.Errorf("SetServers(%s): CurrentServer() = %s; want %s", list, got, cur)
+			}
+		}
+
+		// Now leave cur out: {cur} becomes {a, b}.
+		list := strings.Join(others, ",")
+		if err := h.SetServers(list); err != nil {
+			t.Fatalf("SetServers(%s): %v", list, err)
+		}
+		w.expectSession(t, StateConnecting, StateConnected)
+		moved := h.CurrentServer()
+		if !slices.Contains(others, moved) {
+			t.Errorf("after SetServers(%s): CurrentServer() = %s", list, moved)
+		}
+		if got := h.ClientID().SessionID; got != sid {
+			t.Errorf("session %#x after the move; want %#x", got, sid)
+		}
+		st, err := h.Exists(ftCtx(t), eph, false)
+		if err != nil || st.EphemeralOwner != sid {
+			t.Errorf("Exists(%s) after the move = owner %#x, %v; want owner %#x", eph, st.EphemeralOwner, err, sid)
+		}
+		if err := h.SetServers("bad:port:here"); !errors.Is(err, ErrBadArguments) {
+			t.Errorf("SetServers(bad) = %v; want ErrBadArguments", err)
+		}
+		if err := h.SetServers(list + "/other-chroot"); !errors.Is(err, ErrBadArguments) {
+			t.Errorf("SetServers with another chroot = %v; want ErrBadArguments", err)
+		}
+		if got := h.CurrentServer(); got != moved {
+			t.Errorf("refused SetServers moved the handle to %s", got)
+		}
+	})
+
+	// Host names: "localhost:port" resolves to loopback, before every
+	// connect by default, at most once an hour, or never again.
+	t.Run("HostNames", func(t *testing.T) {
+		names := make([]string, len(ens.Servers))
+		for i, s := range ens.Servers {
+			names[i] = "localhost:" + strconv.Itoa(s.ClientPort())
+		}
+		for _, opt := range []struct {
+			name string
+			o    Option
+		}{{"default", WithResolutionDelay(0)}, {"hourly", WithResolutionDelay(time.Hour)}, {"never", WithResolutionDelay(-1)}} {
+			w := newFtWatcher()
+			h := ftConnect(t, strings.Join(names, ","), w, opt.o)
+			w.expectSession(t, StateConnected)
+			cur := h.CurrentServer()
+			if !slices.Contains(addrs, cur) {
+				t.Fatalf("%s: CurrentServer() = %q; want one of %v", opt.name, cur, addrs)
+			}
+			ftCreate(t, h, ftPath("names"), nil, Ephemeral)
+			// Move to another server named by host name.
+			target := addrs[(slices.Index(addrs, cur)+1)%len(addrs)]
+			_, port, _ := net.SplitHostPort(target)
+			if err := h.SetServers("localhost:" + port); err != nil {
+				t.Fatalf("%s: SetServers(localhost:%s): %v", opt.name, port, err)
+			}
+			w.expectSession(t, StateConnecting, StateConnected)
+			if got := h.CurrentServer(); got != target {
+				t.Errorf("%s: CurrentServer() = %s; want %s", opt.name, got, target)
+			}
+			// The same server by IP literal is the same list: no move.
+			if err := h.SetServers(target); err != nil {
+				t.Fatalf("%s: SetServers(%s): %v", opt.name, target, err)
+			}
+			ftAsyncBarrier(t, h)
+			if got := w.drainSession(); len(got) != 0 {
+				t.Errorf("%s: SetServers(%s) after localhost:%s: session events %v; want none", opt.name, target, port, got)
+			}
+		}
+
+		// Losing the server: the handle re-resolves the names and
+		// reconnects elsewhere in the session.
+		w := newFtWatcher()
+		h := ftConnect(t, strings.Join(names, ","), w)
+		w.expectSession(t, StateConnected)
+		sid := h.ClientID().SessionID
+		cur := h.CurrentServer()
+		ens.Servers[slices.Index(addrs, cur)].Kill()
+		w.expectSession(t, StateConnecting, StateConnected)
+		if got := h.CurrentServer(); got == cur || !slices.Contains(addrs, got) {
+			t.Errorf("after losing %s: CurrentServer() = %s", cur, got)
+		}
+		if got := h.ClientID().SessionID; got != sid {
+			t.Errorf("session %#x after the failover; want %#x", got, sid)
+		}
+	})
+}
+
+// TestFailoverClientSideExpiry is item 7: with WithClientSideExpiry and a
+// 2 s session, losing the only server makes the handle expire its session
+// itself, once, within the timeout plus slack, also while a server that
+// never answers holds a connection attempt; calls then fail with
+// ErrSessionExpired. Without the option the handle keeps connecting.
+func TestFailoverClientSideExpiry(t *testing.T) {
+	const timeout = 2 * time.Second
+	const slack = 500 * time.Millisecond
+	srv := zktest.Standalone(t)
+	hole := ftBlackHole(t)
+
+	type client struct {
+		name string
+		h    *Handle
+		w    *ftWatcher
+	}
+	connect := func(name, hosts string, opts ...Option) client {
+		w := newFtWatcher()
+		h := ftInit(t, hosts, w, timeout, opts...)
+		if err := h.WaitConnected(ftCtx(t)); err != nil {
+			t.Fatalf("%s: WaitConnected: %v", name, err)
+		}
+		w.expectSession(t, StateConnected)
+		if got := h.RecvTimeout(); got != timeout {
+			t.Fatalf("%s: negotiated timeout %v; want %v", name, got, timeout)
+		}
+		return client{name, h, w}
+	}
+	// After the loss, the second one alternates between the dead server
+	// (refused at once) and the black hole (a handshake that is never
+	// answered, dropped after 2/3 of the timeout).
+	expiring := []client{
+		connect("refused", srv.Addr(), WithClientSideExpiry()),
+		connect("black hole", srv.Addr()+","+hole, WithClientSideExpiry(), WithDeterministicOrder()),
+	}
+	keeping := connect("without the option", srv.Addr())
+	wp := newFtWatcher() // a registered watcher gets the session events too
+	ftAddWatch(t, expiring[0].h, ftPath("expiry"), AddWatchPersistent, wp)
+
+	// The handles lose the server between beforeKill and their
+	// StateConnecting event: measured from the one, the expiry is no
+	// earlier than the timeout; from the other, no later than timeout +
+	// slack.
+	beforeKill := time.Now()
+	srv.Kill()
+	lost := make([]time.Time, len(expiring))
+	for i, c := range append(expiring, keeping) {
+		c.w.expectSession(t, StateConnecting)
+		if i < len(lost) {
+			lost[i] = time.Now()
+		}
+	}
+	for i, c := range expiring {
+		ev := ftRecv(t, c.w.session, c.name+": expiry event")
+		now := time.Now()
+		if ev.State != StateExpiredSession {
+			t.Fatalf("%s: session event %v; want %v", c.name, ev, StateExpiredSession)
+		}
+		t.Logf("%s: expired %v after its StateConnecting event (session timeout %v)", c.name, now.Sub(lost[i]).Round(time.Millisecond), timeout)
+		if took := now.Sub(beforeKill); took < timeout {
+			t.Errorf("%s: expired %v after the server was killed; want at least %v", c.name, took, timeout)
+		}
+		if took := now.Sub(lost[i]); took > timeout+slack {
+			t.Errorf("%s: expired %v after the connection loss; want at most %v + %v", c.name, took, timeout, slack)
+		}
+	}
+	for _, c := range expiring {
+		h := c.h
+		if s := h.State(); s != StateExpiredSession {
+			t.Errorf("%s: State() = %v; want %v", c.name, s, StateExpiredSession)
+		}
+		if _, err := h.Exists(ftCtx(t), "/", false); !errors.Is(err, ErrSessionExpired) {
+			t.Errorf("%s: Exists = %v; want ErrSessionExpired", c.name, err)
+		}
+		if err := h.AExists("/", false, func(error, *Stat) { t.Error("callback of a refused request") }); !errors.Is(err, ErrSessionExpired) {
+			t.Errorf("%s: AExists = %v; want ErrSessionExpired", c.name, err)
+		}
+		if err := h.WaitConnected(ftCtx(t)); !errors.Is(err, ErrSessionExpired) {
+			t.Errorf("%s: WaitConnected = %v; want ErrSessionExpired", c.name, err)
+		}
+		// Close waits for the completion goroutine: every event is in.
+		if err := h.Close(); err != nil {
+			t.Errorf("%s: Close: %v", c.name, err)
+		}
+		if got := c.w.drainSession(); len(got) != 0 {
+			t.Errorf("%s: session events after the expiry: %v", c.name, got)
+		}
+	}
+	if got, want := wp.drainSession(), []State{StateConnecting, StateExpiredSession}; !slices.Equal(got, want) {
+		t.Errorf("session events of a registered watcher = %v; want %v", got, want)
+	}
+
+	// Without the option the handle keeps trying: one more second after
+	// the others expired, nothing has changed.
+	select {
+	case ev := <-keeping.w.session:
+		t.Errorf("%s: session event %v while no server runs", keeping.name, ev)
+	case <-time.After(time.Second):
+	}
+	if s := keeping.h.State(); s != StateConnecting {
+		t.Errorf("%s: State() = %v %v after the loss; want %v", keeping.name, s, time.Since(beforeKill).Round(time.Millisecond), StateConnecting)
+	}
+	// When the server is back, the server decides. (A restarted server
+	// gives the sessions it reloads a fresh timeout, so this one lives.)
+	srv.Start()
+	ev := ftRecv(t, keeping.w.session, keeping.name+": session event after the restart")
+	t.Logf("%s: %v after the restart", keeping.name, ev.State)
+	if ev.State != StateConnected && ev.State != StateExpiredSession {
+		t.Errorf("%s: session event %v after the restart", keeping.name, ev)
+	}
+}
