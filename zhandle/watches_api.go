@@ -62,7 +62,10 @@ func (h *Handle) queueAuth(e *completion.Entry, scheme string, cert []byte) erro
 // the path (checkWatches; other watchers of the handle may rely on the
 // server's watch, so it stays), for all of them it removes the server's
 // watch (removeWatches). Each removed watcher receives a watch-removed
-// event. ErrNoWatcher when nothing matches.
+// event. ErrNoWatcher when nothing matches. A 3.8 server knows no
+// persistent watcher types: removing persistent watches server-side works
+// there only while the handle has no other watch on the path (it is then
+// sent as "any"); otherwise the server answers ErrMarshalling.
 func (h *Handle) RemoveWatches(ctx context.Context, path string, wt WatcherType, w Watcher, local bool) error {
 	e := completion.Get(true)
 	if err := h.queueRemoveWatches(e, path, wt, w, local); err != nil {

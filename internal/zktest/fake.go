@@ -167,7 +167,9 @@ func (fs *FakeServer) run(c *FakeConn, script func(*FakeConn)) {
 // NeverAnswer is a script that reads and discards whatever the client sends
 // and never writes, until the client or the server closes the connection.
 func NeverAnswer(c *FakeConn) {
-	// The copy ends with the connection; how it ended does not matter.
+	// No deadline: a script's last read must not end the silence. The
+	// copy ends with the connection; how it ended does not matter.
+	_ = c.conn.SetReadDeadline(time.Time{}) // a failure only shortens the silence
 	_, _ = io.Copy(io.Discard, c.conn)
 }
 

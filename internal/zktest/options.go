@@ -32,9 +32,15 @@ func WithTickTime(d time.Duration) Option {
 }
 
 // WithReadOnlyMode lets a server that has lost its quorum keep serving reads
-// to clients that allow read-only mode (-Dreadonlymode.enabled=true).
+// to clients that allow read-only mode (-Dreadonlymode.enabled=true). It
+// also enables local sessions (localSessionsEnabled=true): a 3.8 server in
+// read-only mode creates no other kind, and refuses every handshake
+// without them.
 func WithReadOnlyMode() Option {
-	return func(o *options) { o.readOnly = true }
+	return func(o *options) {
+		o.readOnly = true
+		WithConfig("localSessionsEnabled", "true")(o)
+	}
 }
 
 // WithConfig sets a line of zoo.cfg, replacing the default for that key.
