@@ -2,9 +2,10 @@ package zhandle
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"runtime"
@@ -15,15 +16,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
 )
 
 // Helpers of the connection-level tests (fake_test.go, session_test.go,
 // close_test.go): a recording watcher, waits with deadlines, frame
-// builders and a serving loop for the fake server, a loopback proxy that
-// can cut, refuse and hold a handle's connection to a real server, and
-// the goroutine and descriptor leak check.
+// builders and a serving loop for the fake server, a wait on the
+// zktest.Proxy that stands between a handle and a real server, and the
+// goroutine and descriptor leak check.
 
 const (
 	// connWait bounds every wait for something that should happen soon: an
@@ -388,239 +391,60 @@ func fakeWriteSplit(c *zktest.FakeConn, b []byte, k int) {
 	c.WriteRaw(b[k:])
 }
 
-// sessProxy is a loopback TCP proxy between handles and a real server. A
-// test can cut its connections, refuse new ones (the server seems down
-// while it runs), hold the requests of its connections (they reach the
-// proxy but not the server: requests stay in flight) and record the
-// frames clients send.
-type sessProxy struct {
-	ln     net.Listener
-	target string
-	wg     sync.WaitGroup
-
-	upBytes   atomic.Int64  // bytes read from clients
-	forwarded atomic.Int64  // connections forwarded to the server
-	notify    chan struct{} // signalled at each connection forwarded and each frame read
-
-	mu        sync.Mutex
-	cond      sync.Cond
-	refuse    bool
-	hold      bool
-	recording bool
-	frames    [][]byte // bodies of the client frames seen while recording
-	pairs     map[*sessPair]struct{}
-	closed    bool
+// connInFlight is a batch of getData requests that a blackholed proxy
+// holds: written by the handle, answered by nobody.
+type connInFlight struct {
+	n       int
+	count   *connCount
+	syncErr chan error
 }
 
-type sessPair struct {
-	client, server net.Conn
-	held           [][]byte // client frames read, not yet forwarded
-	closed         bool
-}
-
-// newSessProxy starts a proxy to target, closed in t.Cleanup.
-func newSessProxy(t testing.TB, target string) *sessProxy {
+// connHoldInFlight blackholes proxy, through which h is connected, makes n
+// asynchronous getData requests of path and a synchronous one, and waits
+// until the proxy has read every one of them.
+func connHoldInFlight(t *testing.T, h *Handle, proxy *zktest.Proxy, path string, n int) *connInFlight {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy: %v", err)
-	}
-	p := &sessProxy{ln: ln, target: target, pairs: map[*sessPair]struct{}{}, notify: make(chan struct{}, 1)}
-	p.cond.L = &p.mu
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *sessProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *sessProxy) accept() {
-	defer p.wg.Done()
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return // closed
-		}
-		p.mu.Lock()
-		refuse := p.refuse || p.closed
-		p.mu.Unlock()
-		if refuse {
-			_ = client.Close() // the refusal itself
-			continue
-		}
-		server, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-		if err != nil {
-			_ = client.Close() // the server is down: so is the proxy
-			continue
-		}
-		pp := &sessPair{client: client, server: server}
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			_ = client.Close() // closing down; errors are of no interest
-			_ = server.Close()
-			return
-		}
-		p.pairs[pp] = struct{}{}
-		p.wg.Add(3)
-		p.mu.Unlock()
-		p.forwarded.Add(1)
-		p.signal()
-		go p.readUp(pp)
-		go p.writeUp(pp)
-		go p.pumpDown(pp)
-	}
-}
-
-// readUp reads the client's frames, counts and records them, and queues
-// them for writeUp.
-func (p *sessProxy) readUp(pp *sessPair) {
-	defer p.wg.Done()
-	defer p.closePair(pp)
-	for {
-		var hdr [4]byte
-		if _, err := io.ReadFull(pp.client, hdr[:]); err != nil {
-			return
-		}
-		n := binary.BigEndian.Uint32(hdr[:])
-		if n > 8<<20 {
-			return
-		}
-		frame := make([]byte, 4+n)
-		copy(frame, hdr[:])
-		if _, err := io.ReadFull(pp.client, frame[4:]); err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.recording {
-			p.frames = append(p.frames, frame[4:])
-		}
-		pp.held = append(pp.held, frame)
-		p.cond.Broadcast()
-		p.mu.Unlock()
-		p.upBytes.Add(int64(len(frame)))
-		p.signal()
-	}
-}
-
-// writeUp forwards the queued frames to the server while no hold is on.
-func (p *sessProxy) writeUp(pp *sessPair) {
-	defer p.wg.Done()
-	defer p.closePair(pp)
-	for {
-		p.mu.Lock()
-		for (p.hold || len(pp.held) == 0) && !pp.closed {
-			p.cond.Wait()
-		}
-		frames, closed := pp.held, pp.closed
-		pp.held = nil
-		p.mu.Unlock()
-		if closed {
-			return
-		}
-		for _, frame := range frames {
-			if _, err := pp.server.Write(frame); err != nil {
-				return
-			}
+	proxy.Blackhole()
+	base := proxy.ClientBytes()
+	f := &connInFlight{n: n, count: newConnCount(n), syncErr: make(chan error, 1)}
+	for i := range n {
+		f.count.expect()
+		if err := h.AGet(path, false, func(err error, _ []byte, _ *Stat) { f.count.complete(t, i, err) }); err != nil {
+			t.Fatalf("AGet: %v", err)
 		}
 	}
+	ctx := testContext(t)
+	go func() {
+		_, _, err := h.Get(ctx, path, false)
+		f.syncErr <- err
+	}()
+	frameLen := int64(4 + 8 + 4 + len(path) + 1) // a getData request
+	connProxyWait(t, proxy, "request bytes", func() bool { return proxy.ClientBytes() >= base+int64(n+1)*frameLen })
+	return f
 }
 
-// pumpDown copies the server's bytes to the client.
-func (p *sessProxy) pumpDown(pp *sessPair) {
-	defer p.wg.Done()
-	defer p.closePair(pp)
-	// The copy ends when either side closes; how does not matter.
-	_, _ = io.Copy(pp.client, pp.server)
-}
-
-func (p *sessProxy) closePair(pp *sessPair) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if pp.closed {
-		return
-	}
-	pp.closed = true
-	delete(p.pairs, pp)
-	_ = pp.client.Close() // tearing down: close errors change nothing
-	_ = pp.server.Close()
-	p.cond.Broadcast()
-}
-
-// cut closes every forwarded connection.
-func (p *sessProxy) cut() {
-	p.mu.Lock()
-	pairs := make([]*sessPair, 0, len(p.pairs))
-	for pp := range p.pairs {
-		pairs = append(pairs, pp)
-	}
-	p.mu.Unlock()
-	for _, pp := range pairs {
-		p.closePair(pp)
-	}
-}
-
-// setRefuse makes the proxy close new connections at once (on) or forward
-// them (off).
-func (p *sessProxy) setRefuse(on bool) {
-	p.mu.Lock()
-	p.refuse = on
-	p.mu.Unlock()
-}
-
-// setHold holds (on) or releases (off) the client frames not yet
-// forwarded.
-func (p *sessProxy) setHold(on bool) {
-	p.mu.Lock()
-	p.hold = on
-	p.cond.Broadcast()
-	p.mu.Unlock()
-}
-
-// record starts recording the client frames and forgets those recorded
-// before.
-func (p *sessProxy) record() {
-	p.mu.Lock()
-	p.recording, p.frames = true, nil
-	p.mu.Unlock()
-}
-
-// recorded returns the frames recorded so far.
-func (p *sessProxy) recorded() [][]byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([][]byte(nil), p.frames...)
-}
-
-func (p *sessProxy) signal() {
-	select {
-	case p.notify <- struct{}{}:
-	default:
-	}
-}
-
-// waitCount waits until counter reaches n.
-func (p *sessProxy) waitCount(t testing.TB, what string, counter *atomic.Int64, n int64) {
+// expectLost waits until every request of f has completed, each once and
+// with ErrConnectionLoss.
+func (f *connInFlight) expectLost(t *testing.T) {
 	t.Helper()
-	timer := time.NewTimer(connWait)
-	defer timer.Stop()
-	for counter.Load() < n {
-		select {
-		case <-p.notify:
-		case <-timer.C:
-			t.Fatalf("proxy: %d %s within %v, want %d", counter.Load(), what, connWait, n)
-		}
+	f.count.wait(t)
+	if diff := cmp.Diff(map[string]int64{ErrConnectionLoss.Error(): int64(f.n)}, f.count.tally()); diff != "" {
+		t.Errorf("requests in flight (-want +got):\n%s", diff)
+	}
+	if err := connRecv(t, f.syncErr, "Get in flight"); !errors.Is(err, ErrConnectionLoss) {
+		t.Errorf("Get in flight: %v, want %v", err, ErrConnectionLoss)
 	}
 }
 
-func (p *sessProxy) close() {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	_ = p.ln.Close() // ends accept
-	p.cut()
-	p.wg.Wait()
+// connProxyWait waits until cond holds, rechecking it at every change
+// the proxy sees; it fails the test after connWait.
+func connProxyWait(t testing.TB, p *zktest.Proxy, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), connWait)
+	defer cancel()
+	if err := p.WaitFor(ctx, cond); err != nil {
+		t.Fatalf("proxy: no %s within %v", what, connWait)
+	}
 }
 
 // Leak check.

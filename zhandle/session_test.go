@@ -17,9 +17,9 @@ import (
 
 // Session tests against a real ZooKeeper server: restarts, expiry forced
 // by the server, auth and watches carried over reconnects. The handle
-// under test reaches the server through a sessProxy, so that a test can
-// keep it away from the server (refuse), cut it off, or keep its requests
-// in flight (hold) at exactly the moment it needs.
+// under test reaches the server through a zktest.Proxy, so that a test can
+// keep it away from the server (Refuse), cut it off (Reset), or keep its
+// requests in flight (Blackhole) at exactly the moment it needs.
 
 // sessTimeout is the session timeout of these tests: long enough to
 // outlive a server restart (about a second) with room to spare.
@@ -33,17 +33,14 @@ func sessMust(t *testing.T, what string, err error) {
 	}
 }
 
-// sessGetFrameLen is the length of a getData request frame for path.
-func sessGetFrameLen(path string) int64 { return int64(4 + 8 + 4 + len(path) + 1) }
-
 // sessProxied starts a server and a handle that reaches it through a
 // proxy, with a recorder as its watcher.
-func sessProxied(t *testing.T) (*zktest.Server, *sessProxy, *connRecorder, *Handle) {
+func sessProxied(t *testing.T) (*zktest.Server, *zktest.Proxy, *connRecorder, *Handle) {
 	t.Helper()
 	srv := zktest.Standalone(t)
-	proxy := newSessProxy(t, srv.Addr())
+	proxy := zktest.NewProxy(t, srv.Addr())
 	rec := newConnRecorder()
-	return srv, proxy, rec, connConnected(t, proxy.addr(), rec, sessTimeout)
+	return srv, proxy, rec, connConnected(t, proxy.Addr(), rec, sessTimeout)
 }
 
 // TestSessionRestartRestoresWatches kills the server while data, exists
@@ -77,31 +74,14 @@ func TestSessionRestartRestoresWatches(t *testing.T) {
 
 	// Requests in flight: written by the handle, held by the proxy.
 	const inFlight = 100
-	proxy.setHold(true)
-	base := proxy.upBytes.Load()
-	count := newConnCount(inFlight)
-	for i := range inFlight {
-		count.expect()
-		sessMust(t, "AGet", h.AGet("/r/d1", false, func(err error, _ []byte, _ *Stat) { count.complete(t, i, err) }))
-	}
-	syncErr := make(chan error, 1)
-	go func() {
-		_, _, err := h.Get(ctx, "/r/d1", false)
-		syncErr <- err
-	}()
-	proxy.waitCount(t, "request bytes", &proxy.upBytes, base+(inFlight+1)*sessGetFrameLen("/r/d1"))
+	held := connHoldInFlight(t, h, proxy, "/r/d1", inFlight)
 
-	proxy.setRefuse(true)
+	// The kill ends the stalled connection: a crash is not held.
+	proxy.Refuse(true)
 	srv.Kill()
-	count.wait(t)
-	if diff := cmp.Diff(map[string]int64{ErrConnectionLoss.Error(): inFlight}, count.tally()); diff != "" {
-		t.Errorf("requests in flight at the kill (-want +got):\n%s", diff)
-	}
-	if err := connRecv(t, syncErr, "Get in flight"); !errors.Is(err, ErrConnectionLoss) {
-		t.Errorf("Get in flight at the kill: %v, want %v", err, ErrConnectionLoss)
-	}
+	held.expectLost(t)
 	rec.waitSession(t, StateConnecting)
-	proxy.setHold(false)
+	proxy.Resume()
 
 	srv.Start()
 	other := connConnected(t, srv.Addr(), nil, sessTimeout)
@@ -112,7 +92,7 @@ func TestSessionRestartRestoresWatches(t *testing.T) {
 	_, err = other.Create(ctx, "/r/c1/new", nil, OpenACLUnsafe, Persistent)
 	sessMust(t, "Create /r/c1/new", err)
 
-	proxy.setRefuse(false)
+	proxy.Refuse(false)
 	rec.waitSession(t, StateConnected)
 	if got := h.ClientID(); got != id {
 		t.Errorf("session after the restart %#x, want %#x", got.SessionID, id.SessionID)
@@ -131,7 +111,7 @@ func TestSessionRestartRestoresWatches(t *testing.T) {
 	// the reply to a later request.
 	_, _, err = h.Get(ctx, "/r/d1", false)
 	sessMust(t, "Get after the reconnect", err)
-	if n := count.completed(); n != inFlight {
+	if n := held.count.completed(); n != inFlight {
 		t.Errorf("%d of %d requests completed", n, inFlight)
 	}
 }
@@ -150,8 +130,8 @@ func TestSessionExpiredByServer(t *testing.T) {
 	_, _, err = h.WGet(ctx, "/x", watcher)
 	sessMust(t, "WGet", err)
 
-	proxy.setRefuse(true)
-	proxy.cut()
+	proxy.Refuse(true)
+	proxy.Reset()
 	rec.waitSession(t, StateConnecting)
 	id := h.ClientID()
 	thief := connConnected(t, srv.Addr(), nil, sessTimeout, WithClientID(id))
@@ -162,10 +142,9 @@ func TestSessionExpiredByServer(t *testing.T) {
 
 	// Let the handle connect, but hold its ConnectRequest until it has
 	// queued requests behind the handshake.
-	proxy.setHold(true)
-	forwarded := proxy.forwarded.Load()
-	proxy.setRefuse(false)
-	proxy.waitCount(t, "connections", &proxy.forwarded, forwarded+1)
+	proxy.Blackhole()
+	proxy.Refuse(false)
+	connProxyWait(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
 	const pending = 3
 	count := newConnCount(pending)
 	for i := range pending {
@@ -177,7 +156,7 @@ func TestSessionExpiredByServer(t *testing.T) {
 		_, _, err := h.Get(ctx, "/x", false)
 		syncErr <- err
 	}()
-	proxy.setHold(false)
+	proxy.Resume()
 
 	rec.waitSession(t, StateExpiredSession)
 	count.wait(t)
@@ -307,7 +286,7 @@ func TestSessionSetWatchesSplit(t *testing.T) {
 		}
 	}
 
-	proxy.record()
+	proxy.RecordClientFrames()
 	srv.Stop()
 	rec.waitSession(t, StateConnecting)
 	srv.Start()
@@ -317,7 +296,7 @@ func TestSessionSetWatchesSplit(t *testing.T) {
 
 	var packets []serialize.SetWatches
 	longest := len(name(0))
-	for _, frame := range proxy.recorded() {
+	for _, frame := range proxy.ClientFrames() {
 		var hdr serialize.RequestHeader
 		n, err := hdr.Decode(frame)
 		if err != nil || hdr.Xid != serialize.XidSetWatches {
