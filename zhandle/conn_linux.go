@@ -30,6 +30,7 @@ const (
 	phaseNone        phase = iota // no socket
 	phaseConnecting               // non-blocking connect in progress
 	phaseHandshaking              // ConnectRequest sent or being sent
+	phaseSASL                     // handshake answered; SASL exchange under way (sasl.go)
 	phaseEstablished              // session established: requests flow
 )
 
@@ -402,10 +403,14 @@ func (h *Handle) consumeFrames() error {
 }
 
 // dispatch handles one frame body: the handshake reply while handshaking,
-// a reply or notification after.
+// the server's SASL token during the exchange, a reply or notification
+// after.
 func (h *Handle) dispatch(body []byte) error {
-	if h.c.phase == phaseHandshaking {
+	switch h.c.phase {
+	case phaseHandshaking:
 		return h.finishHandshake(body)
+	case phaseSASL:
+		return h.processSASLReply(body)
 	}
 	return h.processReply(body)
 }

@@ -15,7 +15,7 @@
 // Init returns at once, like zookeeper_init; the session event arrives on
 // the watcher. Requests made before the session is established, or while it
 // is re-established after a connection loss, are queued and sent after the
-// handshake. Every request is completed exactly once: with its reply, or
+// handshake (with WithSASLDigest, after the SASL exchange too). Every request is completed exactly once: with its reply, or
 // with ErrConnectionLoss, ErrSessionExpired, ErrAuthFailed or ErrClosing.
 //
 // Synchronous calls take a context; cancelling it abandons the wait, and

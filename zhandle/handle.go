@@ -58,8 +58,10 @@ type Handle struct {
 	authSent      completion.List            // AddAuth waiters for the auth replies still due, nil-xid placeholders for re-sends
 	xid           int32                      // the last xid handed out
 	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change
+	authCause     error                      // why SASL failed, for WaitConnected in StateAuthFailed
 
-	c conn // owned by the I/O goroutine
+	c    conn         // owned by the I/O goroutine
+	sasl saslExchange // the SASL exchange of the connection (phaseSASL); owned by the I/O goroutine
 }
 
 // Init creates a handle and starts connecting (zookeeper_init). It returns
@@ -73,6 +75,9 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 	}
 	if recvTimeout <= 0 || recvTimeout.Milliseconds() > 1<<31-1 {
 		return nil, fmt.Errorf("%w: session timeout %v", ErrBadArguments, recvTimeout)
+	}
+	if cfg.sasl != nil && cfg.sasl.user == "" {
+		return nil, fmt.Errorf("%w: WithSASLDigest with an empty user name", ErrBadArguments)
 	}
 	hostList, chroot, err := splitChroot(hosts)
 	if err != nil {
@@ -246,7 +251,7 @@ func (h *Handle) WaitConnected(ctx context.Context) error {
 		case s == StateConnected || s == StateReadOnly:
 			return nil
 		case s == StateAuthFailed:
-			return ErrAuthFailed // state -113, error -115: the codes differ
+			return h.authFailure() // wraps ErrAuthFailed: state -113, error -115, the codes differ
 		case s.Unrecoverable():
 			return ErrSessionExpired
 		}

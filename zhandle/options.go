@@ -18,6 +18,7 @@ type config struct {
 	maxFrame      int
 	resolveDelay  time.Duration
 	clientExpiry  bool
+	sasl          *saslCredentials // WithSASLDigest
 }
 
 func defaultConfig() config {
@@ -75,4 +76,19 @@ func WithMaxFrame(n int) Option {
 			c.maxFrame = n
 		}
 	}
+}
+
+// WithSASLDigest authenticates every connection with SASL DIGEST-MD5 as
+// user (zookeeper_init_sasl with the mechanism DIGEST-MD5; the Java
+// client's DigestLoginModule "Client" section). The exchange runs after
+// each handshake, before any other request is sent; the session becomes
+// connected only once the server has accepted the credentials and proved
+// that it knows the password too. The server must list the user in the
+// DigestLoginModule of its JAAS "Server" section; an authenticated session
+// holds the id sasl:<user>, for ACLs with the scheme "sasl". Wrong
+// credentials, or a server without SASL, make the handle
+// StateAuthFailed: unrecoverable, WaitConnected returns an error that
+// wraps ErrAuthFailed and says why. An empty user makes Init fail.
+func WithSASLDigest(user, password string) Option {
+	return func(c *config) { c.sasl = &saslCredentials{user: user, password: password} }
 }

@@ -31,8 +31,8 @@ var errHandshake = errors.New("malformed handshake reply")
 // branch of check_events): negotiated timeout, session id and password, and
 // the optional read-only byte old servers omit. A timeout ≤ 0, or a
 // resumed session that comes back with another id, means the session has
-// expired. On success it sends every auth packet, then SetWatches, ahead
-// of the queued requests, and queues the session event.
+// expired. Otherwise, with WithSASLDigest, the SASL exchange starts
+// (sasl.go); without, the session is established at once.
 func (h *Handle) finishHandshake(body []byte) error {
 	c := &h.c
 	var resp serialize.ConnectResponse
@@ -55,25 +55,42 @@ func (h *Handle) finishHandshake(body []byte) error {
 	h.clientID.SessionID = resp.SessionID
 	copy(h.clientID.Passwd[:], resp.Passwd)
 	h.recvTimeout.Store(int64(time.Duration(resp.TimeOut) * time.Millisecond))
+	h.mu.Unlock()
+
+	h.sessionID.Store(resp.SessionID)
+	c.seenRW = c.seenRW || !readOnly
+	if h.cfg.sasl != nil {
+		h.startSASL(readOnly)
+		return nil
+	}
+	h.establishSession(readOnly)
+	return nil
+}
+
+// establishSession is the second half of the handshake
+// (finalize_session_establishment), run on the handshake reply or, with
+// SASL, once the exchange has succeeded: the state becomes connected (or
+// read-only), every auth packet and then SetWatches go out ahead of the
+// queued requests, and the session event is queued.
+func (h *Handle) establishSession(readOnly bool) {
+	c := &h.c
 	state := StateConnected
 	if readOnly {
 		state = StateReadOnly
 	}
+	h.mu.Lock()
 	h.setStateLocked(state)
 	prefix := h.appendAuthsLocked(c.wbuf[:0])
 	h.mu.Unlock()
 
-	h.sessionID.Store(resp.SessionID)
 	c.wbuf = h.appendSetWatches(prefix)
 	c.woff = 0
 	c.phase = phaseEstablished
 	c.tried = 0
 	c.lostAt = time.Time{}
-	c.seenRW = c.seenRW || !readOnly
 	c.probe.reset()
 	h.log.Info("session established", "server", c.addr, "timeout", h.RecvTimeout(), "readonly", readOnly)
 	h.queueSessionEvent(state)
-	return nil
 }
 
 // appendAuthsLocked appends an auth packet (xid -4) for every AddAuth so

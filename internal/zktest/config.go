@@ -97,6 +97,9 @@ func writeFiles(s *Server, servers []*Server, o *options) error {
 	if err := os.WriteFile(filepath.Join(s.dir, log4jFile), []byte(log4jProperties), 0o644); err != nil {
 		return err
 	}
+	if err := writeJAAS(s, o); err != nil {
+		return err
+	}
 	cfg := "# written by zktest\n" + strings.Join(serverConfig(s, servers, o), "\n") + "\n"
 	return os.WriteFile(filepath.Join(s.dir, configFile), []byte(cfg), 0o644)
 }
@@ -121,6 +124,7 @@ func jvmArgs(s *Server, classpath string, o *options) []string {
 	if o.readOnly {
 		args = append(args, "-Dreadonlymode.enabled=true")
 	}
+	args = append(args, saslJVMFlags(s, o)...)
 	args = append(args, o.jvmFlags...)
 	return append(args, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(s.dir, configFile))
 }

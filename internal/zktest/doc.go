@@ -26,13 +26,27 @@
 // (zookeeper.extendedTypesEnabled), all four-letter commands, no AdminServer,
 // no local sessions, no connection limit, no fsync, and a super user
 // (SuperAuth, "super:test", for AddAuth with scheme "digest").
-// WithReadOnlyMode enables read-only mode; WithConfig and WithJVMFlags change
-// anything else.
+// WithReadOnlyMode enables read-only mode; WithSASLDigest (users for SASL
+// DIGEST-MD5, in a JAAS file in the server's directory) and WithSASLRequired
+// enable SASL; WithConfig and WithJVMFlags change anything else.
 //
 // Every server is killed in t.Cleanup, and its log is printed there if the
 // test failed. The JVM runs in its own process group, killed as a whole, and
 // gets SIGKILL if the test binary dies first (Pdeathsig), so no server
 // outlives the tests; KillAll is a last guard for TestMain.
+//
+// # Fault proxy
+//
+// NewProxy puts a TCP proxy on loopback between clients and a server
+// address; a test stalls it (Blackhole, Resume), delays it, resets its
+// connections, cuts a server→client frame in the middle, splits its
+// writes into 1-byte segments or refuses new connections, and waits on its
+// counters with WaitFor instead of sleeping:
+//
+//	p := zktest.NewProxy(t, srv.Addr())  // closed in t.Cleanup
+//	h, err := zhandle.Init(p.Addr(), w, 3*time.Second)
+//	p.Blackhole()                        // the server seems hung
+//	<-p.CutMidFrame()                    // the next reply arrives in part
 //
 // # Fake server
 //

@@ -10,6 +10,7 @@ type options struct {
 	readOnly bool
 	config   map[string]string
 	jvmFlags []string
+	sasl     saslOptions
 }
 
 // DefaultTickTime is the tickTime of the servers started here, short so that
