@@ -18,6 +18,15 @@
 // costs one write and one read, and requests queued while the loop is busy
 // cost none.
 //
+// A Handler that also implements Expecter can say, after Process, that
+// more work is due within microseconds — it has just woken a goroutine
+// that will likely queue a request at once. The loop then spins a few
+// turns before it sleeps: it yields its thread, so that the goroutine
+// just woken runs here rather than on another thread woken for it, and
+// looks again without sleeping. A request queued meanwhile finds the loop
+// awake and costs neither a self-pipe write nor a poll; the blocking poll
+// ends the spin.
+//
 // The package does not know ZooKeeper; it drives anything that implements
 // Handler.
 package loop

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,25 @@ type Handler interface {
 	// queued by callers. It returns false to end the loop.
 	Process(revents int16) bool
 }
+
+// Expecter is an optional interface of a Handler. ExpectSoon, asked after
+// each Process, reports whether more work is likely within microseconds,
+// typically because Process woke a goroutine (a synchronous caller, a
+// completion goroutine) that will likely queue its next request at once.
+// The loop then spins briefly before it sleeps (see Run).
+type Expecter interface {
+	ExpectSoon() bool
+}
+
+// spinTurns bounds the spin after a turn whose Handler expects work soon:
+// that many yields of the thread, with a look without sleeping after each
+// but the last (the blocking poll is the last look). Each look costs about
+// a microsecond when nothing comes. Measured on 2 cores against bench's
+// fake server: in another process, 1 to 3 turns do equally well (sync get
+// CPU time per call and latency both about −40%); in the same process,
+// where a woken goroutine may need a little longer to come back, 3 turns
+// cut the latency by a further 15%.
+const spinTurns = 3
 
 // Loop owns the self-pipe and runs the poll loop.
 type Loop struct {
@@ -66,6 +86,8 @@ func (l *Loop) Wake() {
 // Run polls and calls h until h.Process returns false or poll fails with
 // an error other than EINTR, which it returns.
 func (l *Loop) Run(h Handler) error {
+	expecter, _ := h.(Expecter)
+	soon := false
 	fds := [2]unix.PollFd{{Fd: int32(l.wakeR), Events: unix.POLLIN}}
 	for {
 		fd, events, timeout := h.Interest()
@@ -74,30 +96,89 @@ func (l *Loop) Run(h Handler) error {
 		if fd < 0 {
 			n = 1
 		}
-		// Announce the sleep before the last look at pending: a waker
-		// either sees sleeping and writes, or the loop sees its pending.
-		l.sleeping.Store(true)
-		ms := pollMillis(timeout)
-		if l.pending.Load() {
-			ms = 0
+		revents, ready := int16(0), false
+		if soon {
+			var err error
+			if ready, revents, err = l.spin(fds[:n]); err != nil {
+				return err
+			}
 		}
-		_, err := unix.Poll(fds[:n], ms)
-		l.sleeping.Store(false)
-		if err != nil && err != unix.EINTR {
-			return os.NewSyscallError("poll", err)
-		}
-		if err == nil && fds[0].Revents&unix.POLLIN != 0 {
-			l.drain()
+		if !ready {
+			var err error
+			if revents, err = l.poll(fds[:n], timeout); err != nil {
+				return err
+			}
 		}
 		l.pending.Store(false)
-		revents := int16(0)
-		if err == nil && n == 2 {
-			revents = fds[1].Revents
-		}
 		if !h.Process(revents) {
 			return nil
 		}
+		soon = expecter != nil && expecter.ExpectSoon()
 	}
+}
+
+// spin looks for work without sleeping, up to spinTurns times. Each look
+// first yields the thread, so that a goroutine the last turn woke runs
+// now, on this thread, instead of on another thread woken to steal it: a
+// synchronous caller's next request, or the requests of the completion
+// goroutine's callbacks, then find the loop awake and cost no self-pipe
+// write. A pending wakeup ends the spin without a poll; otherwise fds are
+// polled with a zero timeout (not after the last yield: the blocking poll
+// that follows looks then). spin reports whether there is work, and the
+// socket's events.
+func (l *Loop) spin(fds []unix.PollFd) (bool, int16, error) {
+	for turn := range spinTurns {
+		runtime.Gosched()
+		if l.pending.Load() {
+			return true, 0, nil
+		}
+		if turn == spinTurns-1 {
+			break
+		}
+		n, err := unix.Poll(fds, 0)
+		switch {
+		case err == unix.EINTR:
+		case err != nil:
+			return false, 0, os.NewSyscallError("poll", err)
+		case n > 0:
+			return true, l.events(fds), nil
+		}
+	}
+	return false, 0, nil
+}
+
+// poll sleeps until the wake pipe or the Handler's socket (fds[1], when
+// given) is ready or the timeout passes, and returns the socket's events
+// (0 after EINTR).
+func (l *Loop) poll(fds []unix.PollFd, timeout time.Duration) (int16, error) {
+	// Announce the sleep before the last look at pending: a waker either
+	// sees sleeping and writes, or the loop sees its pending.
+	l.sleeping.Store(true)
+	ms := pollMillis(timeout)
+	if l.pending.Load() {
+		ms = 0
+	}
+	_, err := unix.Poll(fds, ms)
+	l.sleeping.Store(false)
+	switch {
+	case err == unix.EINTR:
+		return 0, nil
+	case err != nil:
+		return 0, os.NewSyscallError("poll", err)
+	}
+	return l.events(fds), nil
+}
+
+// events drains the wake pipe if poll found it readable and returns the
+// socket's events.
+func (l *Loop) events(fds []unix.PollFd) int16 {
+	if fds[0].Revents&unix.POLLIN != 0 {
+		l.drain()
+	}
+	if len(fds) < 2 {
+		return 0
+	}
+	return fds[1].Revents
 }
 
 // drain empties the self-pipe; a short read means it is empty, EAGAIN too.

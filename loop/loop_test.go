@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +41,21 @@ func newLoop(t *testing.T) *Loop {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// socketPair returns a connected pair of non-blocking stream sockets,
+// closed in t's cleanup.
+func socketPair(t *testing.T) [2]int {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = unix.Close(fds[0]) // test teardown: nothing to do about an error
+		_ = unix.Close(fds[1])
+	})
+	return fds
 }
 
 func runAsync(l *Loop, h Handler) <-chan error {
@@ -117,12 +133,7 @@ func TestWakeWhileBusyWritesNothing(t *testing.T) {
 }
 
 func TestSocketEventsReachProcess(t *testing.T) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fds[0])
-	defer unix.Close(fds[1])
+	fds := socketPair(t)
 	l := newLoop(t)
 	defer l.Close()
 	h := &countingHandler{fd: fds[0], events: EventRead, timeout: time.Hour, seen: make(chan int16, 16)}
@@ -180,5 +191,86 @@ func TestPollMillis(t *testing.T) {
 		if got := pollMillis(tc.d); got != tc.want {
 			t.Errorf("pollMillis(%v) = %d, want %d", tc.d, got, tc.want)
 		}
+	}
+}
+
+// expectingHandler is a countingHandler that always expects work soon and
+// counts how often it is asked.
+type expectingHandler struct {
+	*countingHandler
+	asked atomic.Int64
+}
+
+func (e *expectingHandler) ExpectSoon() bool {
+	e.asked.Add(1)
+	return true
+}
+
+func TestExpectSoonAskedAfterEveryProcess(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	h := &expectingHandler{countingHandler: &countingHandler{fd: -1, timeout: time.Millisecond}}
+	done := runAsync(l, &stopAfter{countingHandler: h.countingHandler, n: 5})
+	waitDone(t, done)
+	// stopAfter hides ExpectSoon: the loop must not find it.
+	if got := h.asked.Load(); got != 0 {
+		t.Errorf("ExpectSoon asked %d times of a Handler without it, want 0", got)
+	}
+
+	h = &expectingHandler{countingHandler: &countingHandler{fd: -1, timeout: time.Millisecond}}
+	done = runAsync(l, h)
+	for h.turns.Load() < 5 {
+		runtime.Gosched()
+	}
+	h.stop.Store(true)
+	l.Wake()
+	waitDone(t, done)
+	// The last Process returned false: no question after it.
+	if turns, asked := h.turns.Load(), h.asked.Load(); asked != turns-1 {
+		t.Errorf("ExpectSoon asked %d times after %d turns, want %d", asked, turns, turns-1)
+	}
+}
+
+func TestSpin(t *testing.T) {
+	fds := socketPair(t)
+	l := newLoop(t)
+	defer l.Close()
+	pollFds := []unix.PollFd{{Fd: int32(l.wakeR), Events: unix.POLLIN}, {Fd: int32(fds[0]), Events: EventRead}}
+
+	// Nothing to do: the spin gives up at once, without sleeping.
+	if ready, rev, err := l.spin(pollFds); ready || rev != 0 || err != nil {
+		t.Errorf("idle spin = %v, %#x, %v; want false, 0, nil", ready, rev, err)
+	}
+
+	// A pending wakeup ends it without a poll; the loop is not asleep, so
+	// the wakeup wrote nothing to the pipe.
+	l.Wake()
+	if ready, rev, err := l.spin(pollFds); !ready || rev != 0 || err != nil {
+		t.Errorf("spin with a wakeup pending = %v, %#x, %v; want true, 0, nil", ready, rev, err)
+	}
+	var b [1]byte
+	if _, err := unix.Read(l.wakeR, b[:]); err != unix.EAGAIN {
+		t.Errorf("read of the wake pipe after a wakeup of a spinning loop: %v, want EAGAIN", err)
+	}
+	l.pending.Store(false)
+
+	// A readable socket ends it with the socket's events.
+	if _, err := unix.Write(fds[1], []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if ready, rev, err := l.spin(pollFds); !ready || rev&EventRead == 0 || err != nil {
+		t.Errorf("spin with data on the socket = %v, %#x, %v; want true, EventRead, nil", ready, rev, err)
+	}
+
+	// A byte in the wake pipe (a wakeup written while the loop slept) is
+	// drained by the spin that finds it.
+	if _, err := unix.Write(l.wakeW, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if ready, _, err := l.spin(pollFds[:1]); !ready || err != nil {
+		t.Errorf("spin with a byte in the wake pipe = %v, %v; want true, nil", ready, err)
+	}
+	if _, err := unix.Read(l.wakeR, b[:]); err != unix.EAGAIN {
+		t.Errorf("wake pipe not drained by the spin: read %v, want EAGAIN", err)
 	}
 }

@@ -42,20 +42,27 @@ func newDrivenHandle(tb testing.TB, addr string) *Handle {
 		if time.Now().After(deadline) {
 			tb.Fatal("no session within 10 s")
 		}
-		fd, events, timeout := h.Interest()
-		revents := int16(0)
-		if fd >= 0 {
-			fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
-			if _, err := unix.Poll(fds, int(min(timeout, time.Second)/time.Millisecond)); err != nil && err != unix.EINTR {
-				tb.Fatal(err)
-			}
-			revents = fds[0].Revents
-		}
-		if !h.Process(revents) {
-			tb.Fatal("the handle stopped while connecting")
-		}
+		turnByHand(tb, h)
 	}
 	return h
+}
+
+// turnByHand runs one turn of the I/O loop on the calling goroutine,
+// sleeping in poll at most a second.
+func turnByHand(tb testing.TB, h *Handle) {
+	tb.Helper()
+	fd, events, timeout := h.Interest()
+	revents := int16(0)
+	if fd >= 0 {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		if _, err := unix.Poll(fds, int(min(timeout, time.Second)/time.Millisecond)); err != nil && err != unix.EINTR {
+			tb.Fatal(err)
+		}
+		revents = fds[0].Revents
+	}
+	if !h.Process(revents) {
+		tb.Fatal("the handle stopped")
+	}
 }
 
 // BenchmarkInterestProcessIdle measures one turn of the I/O loop's own

@@ -83,6 +83,7 @@ func (h *Handle) processReply(body []byte) error {
 		}
 	}
 	e.Deliver()
+	h.c.woke = true
 	return nil
 }
 
