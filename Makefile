@@ -1,11 +1,15 @@
 # make test: everything CI runs. make run: zkcli against a local server.
+# make bench: the client comparison of bench/compare, into bench/RESULTS.md.
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
 GO ?= go
 FUZZTIME ?= 3s
+# Rounds of make bench: each runs every workload with every client against
+# the fake server and a real ZooKeeper, about 30 s on 2 cores.
+BENCH_ROUNDS ?= 5
 
-.PHONY: deps test fuzz run
+.PHONY: deps test fuzz run bench
 
 deps:
 	@scripts/deps.sh
@@ -23,10 +27,18 @@ fuzz:
 	for list in $$(find . -name FUZZ_TARGETS -not -path './.git/*' | sort); do \
 		pkg=$$(dirname "$$list"); \
 		for name in $$(grep -v '^[[:space:]]*#' "$$list"); do \
-			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s "$$pkg"; \
 		done; \
 	done
 
 run: deps
 	scripts/run.sh
+
+# zkloop, go-zookeeper, the C client (built with gcc against
+# libzookeeper-mt-dev) and the raw floor, interleaved; medians of
+# BENCH_ROUNDS rounds with the date, the machine and the command.
+bench:
+	@scripts/deps.sh bench
+	cd bench/compare && $(GO) run . -rounds $(BENCH_ROUNDS) -out ../RESULTS.md
+	@echo "wrote bench/RESULTS.md"

@@ -4,8 +4,19 @@
 #   the ZooKeeper server jars (libzookeeper-java, with its log4j binding),
 #   the zookeeper package (its scripts and /etc/zookeeper/conf),
 #   gcc and libc headers (go test -race needs cgo).
+# With the argument "bench" (make bench), also what bench/compare needs:
+#   the Apache C client's headers and library (libzookeeper-mt-dev), which
+#   its C driver is built against with gcc.
 # Idempotent; prints nothing when everything is there.
 set -euo pipefail
+
+case ${1:-} in
+"" | bench) ;;
+*)
+	echo "usage: $0 [bench]" >&2
+	exit 2
+	;;
+esac
 
 packages=()
 need() { # need PACKAGE: queue PACKAGE once
@@ -26,6 +37,9 @@ command -v javac >/dev/null || need default-jdk-headless
 installed zookeeper || need zookeeper
 command -v gcc >/dev/null || need gcc
 installed libc6-dev || need libc6-dev
+if [[ ${1:-} == bench ]]; then
+	installed libzookeeper-mt-dev || need libzookeeper-mt-dev
+fi
 
 if ((${#packages[@]} > 0)); then
 	sudo=()

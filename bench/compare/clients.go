@@ -37,13 +37,17 @@ type client interface {
 
 // clientNames are the clients in the order of the table; the first is
 // the one compared with the others.
-var clientNames = []string{"zkloop", "go-zookeeper", "raw"}
+var clientNames = []string{"zkloop", "go-zookeeper", cName, "raw"}
 
 // Reference rows of the ratios.
 const (
 	goZKName  = "go-zookeeper"
 	floorName = "raw"
 )
+
+// cName is the Apache C client, run by the program of cdriver/ rather
+// than by this binary's child subcommand; it reports no allocations.
+const cName = "C"
 
 func dial(name, addr string) (client, error) {
 	switch name {

@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -35,12 +36,27 @@ func driverMain(args []string) error {
 	zkAddr := fs.String("zk", "", "host:port of a running ZooKeeper to use instead of starting one")
 	scale := fs.Float64("scale", 1, "multiplies every workload's operations per run")
 	out := fs.String("out", "", "write the report here instead of standard output")
+	cSource := fs.String("cdriver", "cdriver/driver.c", "C client driver to build with gcc (libzookeeper-mt-dev); empty skips the C client")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	clients := slices.Clone(clientNames)
+	cDriver, cVersion := "", ""
+	if *cSource == "" {
+		clients = slices.DeleteFunc(clients, func(c string) bool { return c == cName })
+	} else {
+		dir, err := os.MkdirTemp("", "zkcompare-cdriver")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if cDriver, cVersion, err = buildCDriver(*cSource, dir); err != nil {
+			return err
+		}
 	}
 	fake100, stop100, err := startFake(self, 100)
 	if err != nil {
@@ -77,10 +93,14 @@ func driverMain(args []string) error {
 	for round := range *rounds {
 		for _, t := range targets {
 			for _, w := range workloads {
-				for i := range clientNames {
-					c := clientNames[(i+round)%len(clientNames)] // who goes first rotates
+				for i := range clients {
+					c := clients[(i+round)%len(clients)] // who goes first rotates
 					ops := max(int(float64(w.ops)**scale), 1)
-					res, err := runChild(self, c, w, t.addr(w), ops)
+					prog := self
+					if c == cName {
+						prog = cDriver
+					}
+					res, err := runChild(prog, c, w, t.addr(w), ops)
 					if err != nil {
 						return err
 					}
@@ -92,13 +112,16 @@ func driverMain(args []string) error {
 		log.Printf("round %d of %d done", round+1, *rounds)
 	}
 
-	var report bytes.Buffer
-	writeReport(&report, targets, results, *rounds, strings.Join(os.Args[1:], " "))
+	var buf bytes.Buffer
+	writeReport(&buf, report{
+		targets: targets, clients: clients, results: results,
+		rounds: *rounds, args: strings.Join(os.Args[1:], " "), cVersion: cVersion,
+	})
 	if *out == "" {
-		_, err = os.Stdout.Write(report.Bytes())
+		_, err = os.Stdout.Write(buf.Bytes())
 		return err
 	}
-	return os.WriteFile(*out, report.Bytes(), 0o644)
+	return os.WriteFile(*out, buf.Bytes(), 0o644)
 }
 
 // startFake starts a fake server process whose nodes hold size bytes and
@@ -131,8 +154,35 @@ func startFake(self string, size int) (string, func(), error) {
 	return strings.TrimSpace(addr), stop, nil
 }
 
-func runChild(self, client string, w workload, addr string, ops int) (result, error) {
-	cmd := exec.Command(self, "child", "-client", client, "-workload", w.key, "-addr", addr, "-ops", fmt.Sprint(ops))
+// buildCDriver compiles the C client driver into dir with $CC (gcc by
+// default) and returns the program's path and the C client's version.
+func buildCDriver(source, dir string) (prog, version string, err error) {
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "gcc"
+	}
+	prog = filepath.Join(dir, "cdriver")
+	cmd := exec.Command(cc, "-O2", "-std=c11", "-Wall", "-o", prog, source, "-lzookeeper_mt", "-lpthread")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", "", fmt.Errorf("building the C client driver %s (needs gcc and libzookeeper-mt-dev: scripts/deps.sh bench; -cdriver '' skips it): %w", source, err)
+	}
+	out, err := exec.Command(prog, "-version").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("C client driver: %w", err)
+	}
+	return prog, strings.TrimSpace(string(out)), nil
+}
+
+// runChild runs one measurement: prog is this binary, whose child
+// subcommand runs the Go clients, or the C driver, which takes the same
+// flags after the subcommand.
+func runChild(prog, client string, w workload, addr string, ops int) (result, error) {
+	args := []string{"-client", client, "-workload", w.key, "-addr", addr, "-ops", fmt.Sprint(ops)}
+	if client != cName {
+		args = append([]string{"child"}, args...)
+	}
+	cmd := exec.Command(prog, args...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	outb, err := cmd.Output()
@@ -174,12 +224,26 @@ func summarize(rs []result) summary {
 	}
 }
 
-func writeReport(w io.Writer, targets []target, results map[runKey][]result, rounds int, args string) {
+// report is what a run measured, and how.
+type report struct {
+	targets  []target
+	clients  []string
+	results  map[runKey][]result
+	rounds   int
+	args     string // the driver's command line
+	cVersion string // of the C client, when it ran
+}
+
+func writeReport(w io.Writer, r report) {
 	fmt.Fprintf(w, "# zkloop comparison\n\n")
-	fmt.Fprintf(w, "%s on %s; %s; medians of %d interleaved rounds.\n", time.Now().UTC().Format("2006-01-02"), machine(), runtime.Version(), rounds)
-	fmt.Fprintf(w, "Reproduce: `cd bench/compare && go run . %s`.\n", args)
+	fmt.Fprintf(w, "%s on %s; %s; medians of %d interleaved rounds.\n", time.Now().UTC().Format("2006-01-02"), machine(), runtime.Version(), r.rounds)
+	fmt.Fprintf(w, "Reproduce: `make bench`, or `cd bench/compare && go run . %s`.\n", r.args)
 	fmt.Fprintf(w, "CPU is the client process's user+system time (getrusage) per operation; allocations are the Go runtime's, whole process; RSS is the peak.\n")
 	fmt.Fprintf(w, "The floor (raw) is a blocking write-then-read client; in the async row it writes batches of 64.\n")
+	if slices.Contains(r.clients, cName) {
+		fmt.Fprintf(w, "C is the Apache C client (libzookeeper_mt %s, built from cdriver/driver.c) with routine host resolution off (zoo_set_servers_resolution_delay -1); it has no allocation counts.\n", r.cVersion)
+	}
+	targets, results := r.targets, r.results
 	for _, t := range targets {
 		fmt.Fprintf(w, "\n## %s\n\n", t.name)
 		fmt.Fprintln(w, "| workload | client | ops/s | p50 µs | p99 µs | CPU µs/op | allocs/op | B/op | peak RSS MiB | ops/s ÷ go-zk | CPU ÷ go-zk | CPU ÷ floor |")
@@ -187,10 +251,14 @@ func writeReport(w io.Writer, targets []target, results map[runKey][]result, rou
 		for _, wl := range workloads {
 			goZK := summarize(results[runKey{t.name, wl.key, goZKName}])
 			floor := summarize(results[runKey{t.name, wl.key, floorName}])
-			for _, c := range clientNames {
+			for _, c := range r.clients {
 				s := summarize(results[runKey{t.name, wl.key, c}])
-				fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %.1f | %.2f | %.0f | %.1f | %.2f | %.2f | %.2f |\n",
-					wl.name, c, s.opsPerSec, latency(s.p50), latency(s.p99), s.cpuPerOp, s.allocsPerOp, s.bytesPerOp, s.rssMiB,
+				allocs, bytes := fmt.Sprintf("%.2f", s.allocsPerOp), fmt.Sprintf("%.0f", s.bytesPerOp)
+				if c == cName {
+					allocs, bytes = "—", "—" // not a Go heap
+				}
+				fmt.Fprintf(w, "| %s | %s | %.0f | %s | %s | %.1f | %s | %s | %.1f | %.2f | %.2f | %.2f |\n",
+					wl.name, c, s.opsPerSec, latency(s.p50), latency(s.p99), s.cpuPerOp, allocs, bytes, s.rssMiB,
 					s.opsPerSec/goZK.opsPerSec, s.cpuPerOp/goZK.cpuPerOp, s.cpuPerOp/floor.cpuPerOp)
 			}
 		}
@@ -227,7 +295,8 @@ func writeTargets(w io.Writer, fake string, results map[runKey][]result) {
 	check("async get 64 ops/s ≥ 0.7 × floor's", aZ.opsPerSec/aF.opsPerSec, aZ.opsPerSec >= 0.7*aF.opsPerSec)
 }
 
-// machine describes the host: CPU model and count, kernel.
+// machine describes the host: CPU model (/proc/cpuinfo), the CPUs this
+// process may use (as nproc counts them), kernel.
 func machine() string {
 	model := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -243,7 +312,7 @@ func machine() string {
 	if syscall.Uname(&u) == nil {
 		kernel = ", Linux " + utsString(u.Release[:])
 	}
-	return fmt.Sprintf("%s × %d%s", model, runtime.NumCPU(), kernel)
+	return fmt.Sprintf("%s, nproc %d%s", model, runtime.NumCPU(), kernel)
 }
 
 func utsString(b []int8) string {

@@ -1,9 +1,11 @@
 // Command compare runs the same workloads against the same servers with
-// zkloop, github.com/go-zookeeper/zk and a raw floor client (bench.RawClient:
-// a blocking write-then-read client with no queues), interleaving the
-// clients over several rounds, and writes a Markdown table of the medians
-// (issue 5). From the repository root:
+// zkloop, github.com/go-zookeeper/zk, the Apache C client (libzookeeper_mt)
+// and a raw floor client (bench.RawClient: a blocking write-then-read
+// client with no queues), interleaving the clients over several rounds,
+// and writes a Markdown table of the medians (issue 5). From the
+// repository root:
 //
+//	make bench     # installs gcc and libzookeeper-mt-dev, writes bench/RESULTS.md
 //	cd bench/compare && go run . -rounds 5 -out ../RESULTS.md
 //
 // The servers are bench.FakeServer, in a process of its own (one with 100 B
@@ -13,7 +15,11 @@
 // with the "child" subcommand — so that its CPU time (getrusage), its
 // allocations and its peak RSS are the client's own.
 //
-// The Apache C client is not driven yet.
+// The C client is driven by cdriver/driver.c, which the driver builds with
+// gcc (or $CC) against libzookeeper-mt-dev at start; it takes the child's
+// flags and prints the same JSON result. -cdriver "" leaves it out. The
+// library itself stays cgo-free: nothing of the main module is built with
+// cgo.
 package main
 
 import (
