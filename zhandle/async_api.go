@@ -132,8 +132,14 @@ func (h *Handle) ASetACL(path string, version int32, acl []ACL, cb VoidCompletio
 
 // AGetConfig is the asynchronous GetConfig (zoo_agetconfig).
 func (h *Handle) AGetConfig(watch bool, cb DataCompletion) error {
+	return h.AGetConfigW(h.watcherFor(watch), cb)
+}
+
+// AGetConfigW is AGetConfig with a watcher of the caller's
+// (zoo_awgetconfig).
+func (h *Handle) AGetConfigW(w Watcher, cb DataCompletion) error {
 	e := asyncEntry(cb)
-	return settle(e, h.queueServerPathWatch(e, serialize.OpGetData, hashtable.KindData, serialize.ConfigNode, h.watcherFor(watch)))
+	return settle(e, h.queueServerPathWatch(e, serialize.OpGetData, hashtable.KindData, serialize.ConfigNode, w))
 }
 
 // AReconfig is the asynchronous Reconfig (zoo_areconfig).

@@ -24,13 +24,14 @@ const (
 // Handle is a ZooKeeper session (zhandle_t). All methods are safe for
 // concurrent use.
 type Handle struct {
-	cfg         config
-	chroot      string
-	log         *slog.Logger
-	loop        *loop.Loop
-	completions *completion.Queue
-	watches     *hashtable.Tables
-	defaultRef  Watcher // registers "the default watcher" (watch=true)
+	cfg           config
+	chroot        string
+	log           *slog.Logger
+	loop          *loop.Loop
+	completions   *completion.Queue
+	watches       *hashtable.Tables
+	defaultRef    Watcher        // registers "the default watcher" (watch=true)
+	configTracker *configTracker // reads /zookeeper/config for WithConfigTracking
 
 	loopDone       chan struct{} // closed when the I/O goroutine has ended
 	completionDone chan struct{} // closed when the completion goroutine has ended
@@ -107,6 +108,7 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 		xid:            int32(time.Now().Unix() & 0x3fffffff), // seeded with the time, as C
 	}
 	h.defaultRef = defaultWatcher{h}
+	h.configTracker = &configTracker{h}
 	h.SetWatcher(watcher)
 	h.recvTimeout.Store(int64(recvTimeout))
 	h.sessionID.Store(cfg.clientID.SessionID)

@@ -18,6 +18,7 @@ type config struct {
 	maxFrame      int
 	resolveDelay  time.Duration
 	clientExpiry  bool
+	followConfig  bool
 	sasl          *saslCredentials // WithSASLDigest
 }
 
@@ -65,6 +66,14 @@ func WithResolutionDelay(d time.Duration) Option { return func(c *config) { c.re
 // trying until a server answers that the session has expired. The server
 // has expired the session by then anyway.
 func WithClientSideExpiry() Option { return func(c *config) { c.clientExpiry = true } }
+
+// WithConfigTracking makes the handle follow the ensemble: at every
+// session establishment and every change of /zookeeper/config it reads the
+// configuration and passes the client addresses it lists to SetServers, so
+// servers added by a reconfig are used and removed ones left, with
+// ZOOKEEPER-1355's rebalancing. The chroot does not apply to the config
+// node. Standalone servers have no such configuration; nothing changes.
+func WithConfigTracking() Option { return func(c *config) { c.followConfig = true } }
 
 // WithMaxFrame sets the largest frame accepted from or sent to the server
 // (jute.maxbuffer); the default is serialize.DefaultMaxBuffer. A larger

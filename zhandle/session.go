@@ -91,6 +91,9 @@ func (h *Handle) establishSession(readOnly bool) {
 	c.probe.reset()
 	h.log.Info("session established", "server", c.addr, "timeout", h.RecvTimeout(), "readonly", readOnly)
 	h.queueSessionEvent(state)
+	if h.cfg.followConfig {
+		h.configTracker.read()
+	}
 }
 
 // appendAuthsLocked appends an auth packet (xid -4) for every AddAuth so
