@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -814,9 +811,9 @@ func TestFeaturesWatchRestore(t *testing.T) {
 	})
 
 	t.Run("ChangedWhileDisconnected", func(t *testing.T) {
-		px := newFtProxy(t, srv.Addr())
+		px := zktest.NewProxy(t, srv.Addr())
 		w := newFtWatcher()
-		h := ftConnect(t, px.addr(), nil)
+		h := ftConnect(t, px.Addr(), nil)
 		wr := ftConnect(t, srv.Addr(), nil)
 		base := ftPath("missed")
 		md, me, mp, mr := base+"/md", base+"/me", base+"/mp", base+"/mr"
@@ -833,13 +830,14 @@ func TestFeaturesWatchRestore(t *testing.T) {
 		ftAddWatch(t, h, mp, AddWatchPersistent, w)
 		ftAddWatch(t, h, mr, AddWatchPersistentRecursive, w)
 
-		px.cut(true)
+		px.Refuse(true)
+		px.Reset()
 		w.expectSession(t, StateConnecting)
 		ftSet(t, wr, md, []byte("missed"))
 		ftCreate(t, wr, me, nil, Persistent)
 		ftCreate(t, wr, mp+"/c", nil, Persistent) // a child event of mp
 		ftCreate(t, wr, mr+"/x", nil, Persistent) // a created event below mr
-		px.cut(false)
+		px.Refuse(false)
 		w.expectSession(t, StateConnected)
 
 		// The one-shot watches of the same SetWatches2 fire for what
@@ -877,101 +875,4 @@ func TestFeaturesWatchRestore(t *testing.T) {
 		}
 		ftFence(t, h, wr, w)
 	})
-}
-
-// ftProxy is a TCP proxy on loopback in front of a server. cut(true)
-// closes every proxied connection and refuses new ones (accepted, then
-// closed at once) until cut(false).
-type ftProxy struct {
-	ln     net.Listener
-	target string
-
-	mu     sync.Mutex
-	refuse bool
-	closed bool
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
-}
-
-func newFtProxy(t testing.TB, target string) *ftProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy: %v", err)
-	}
-	p := &ftProxy{ln: ln, target: target, conns: make(map[net.Conn]struct{})}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *ftProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *ftProxy) accept() {
-	defer p.wg.Done()
-	for {
-		down, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		refuse := p.refuse || p.closed
-		p.mu.Unlock()
-		if refuse {
-			down.Close() // nothing to lose: not proxied yet
-			continue
-		}
-		up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-		if err != nil {
-			down.Close() // the server is down: the client sees a closed connection
-			continue
-		}
-		p.mu.Lock()
-		if p.refuse || p.closed {
-			p.mu.Unlock()
-			down.Close() // cut while dialing
-			up.Close()
-			continue
-		}
-		p.conns[down], p.conns[up] = struct{}{}, struct{}{}
-		p.wg.Add(2)
-		p.mu.Unlock()
-		go p.pump(down, up)
-		go p.pump(up, down)
-	}
-}
-
-// pump copies src to dst; when either side ends, both are closed.
-func (p *ftProxy) pump(dst, src net.Conn) {
-	defer p.wg.Done()
-	_, _ = io.Copy(dst, src) // ends when either side closes; the error says nothing new
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
-	dst.Close() // both sides are done
-	src.Close()
-}
-
-func (p *ftProxy) cut(on bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.refuse = on
-	if on {
-		for c := range p.conns {
-			c.Close() // the pumps end and forget it
-		}
-	}
-}
-
-func (p *ftProxy) close() {
-	p.mu.Lock()
-	p.closed = true
-	for c := range p.conns {
-		c.Close() // the pumps end
-	}
-	p.mu.Unlock()
-	p.ln.Close() // the accept loop ends
-	p.wg.Wait()
 }
