@@ -20,17 +20,10 @@ test: deps
 	$(GO) test -race -count=1 -timeout 14m ./...
 	@$(MAKE) --no-print-directory fuzz
 
-# Short runs of every fuzz target named in a FUZZ_TARGETS file (one name per
-# line, # comments) of any package.
+# Short runs of every fuzz target named in a FUZZ_TARGETS file of any
+# package (scripts/fuzz.sh).
 fuzz:
-	@set -euo pipefail; \
-	for list in $$(find . -name FUZZ_TARGETS -not -path './.git/*' | sort); do \
-		pkg=$$(dirname "$$list"); \
-		for name in $$(grep -v '^[[:space:]]*#' "$$list"); do \
-			echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s "$$pkg"; \
-		done; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 run: deps
 	scripts/run.sh
