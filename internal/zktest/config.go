@@ -71,6 +71,9 @@ func serverConfig(s *Server, servers []*Server, o *options) []string {
 			cfg[key] = value
 		}
 	}
+	for k, v := range tlsConfig(s, o) {
+		cfg[k] = v
+	}
 	for k, v := range o.config {
 		cfg[k] = v
 	}
@@ -98,6 +101,9 @@ func writeFiles(s *Server, servers []*Server, o *options) error {
 		return err
 	}
 	if err := writeJAAS(s, o); err != nil {
+		return err
+	}
+	if err := writeTLSFiles(s, o); err != nil {
 		return err
 	}
 	cfg := "# written by zktest\n" + strings.Join(serverConfig(s, servers, o), "\n") + "\n"

@@ -28,7 +28,9 @@
 // (SuperAuth, "super:test", for AddAuth with scheme "digest").
 // WithReadOnlyMode enables read-only mode; WithSASLDigest (users for SASL
 // DIGEST-MD5, in a JAAS file in the server's directory) and WithSASLRequired
-// enable SASL; WithConfig and WithJVMFlags change anything else.
+// enable SASL; WithTLS adds a TLS client port (SecureAddr) with
+// certificates made by NewCA, and client certificates as x509 ids;
+// WithConfig and WithJVMFlags change anything else.
 //
 // Every server is killed in t.Cleanup, and its log is printed there if the
 // test failed. The JVM runs in its own process group, killed as a whole, and

@@ -11,7 +11,9 @@ import (
 
 // Where the Debian packages zookeeper and libzookeeper-java put things. The
 // jar's manifest carries the classpath of its dependencies; the slf4j binding
-// and log4j (dependencies of libzookeeper-java) are added so the server logs.
+// and log4j (dependencies of libzookeeper-java) are added so the server logs,
+// and netty-codec, which the manifest omits but NettyServerCnxnFactory needs
+// (for every connection, TLS or not; see WithTLS).
 const (
 	// ZooKeeperJar is the server jar this package starts.
 	ZooKeeperJar = "/usr/share/java/zookeeper.jar"
@@ -22,7 +24,7 @@ const (
 	ClasspathEnv = "ZKTEST_CLASSPATH"
 )
 
-var logJars = []string{"/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"}
+var extraJars = []string{"/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar", "/usr/share/java/netty-codec.jar"}
 
 // installation locates java and builds the classpath.
 func installation() (java, classpath string, err error) {
@@ -37,7 +39,7 @@ func installation() (java, classpath string, err error) {
 		return "", "", fmt.Errorf("ZooKeeper server jar not found: %w", err)
 	}
 	parts := []string{ZooKeeperJar}
-	for _, jar := range logJars {
+	for _, jar := range extraJars {
 		if _, err := os.Stat(jar); err == nil {
 			parts = append(parts, jar)
 		}

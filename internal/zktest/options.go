@@ -11,6 +11,7 @@ type options struct {
 	config   map[string]string
 	jvmFlags []string
 	sasl     saslOptions
+	tls      *ServerTLS
 }
 
 // DefaultTickTime is the tickTime of the servers started here, short so that

@@ -53,6 +53,7 @@ type Server struct {
 	dir       string // configuration, log4j.properties, log, data/
 
 	clientPort, quorumPort, electionPort int
+	secureClientPort                     int // 0 without WithTLS
 
 	mu      sync.Mutex
 	proc    *process // nil when stopped
@@ -136,6 +137,9 @@ func newServer(t testing.TB, o *options, id int, java, classpath string) (*Serve
 	if id != 0 {
 		ports = append(ports, &s.quorumPort, &s.electionPort)
 	}
+	if o.tls != nil {
+		ports = append(ports, &s.secureClientPort)
+	}
 	for _, p := range ports {
 		var err error
 		if *p, err = pickPort(); err != nil {
@@ -180,6 +184,15 @@ func (s *Server) String() string {
 // Addr returns the client address, "127.0.0.1:<port>".
 func (s *Server) Addr() string {
 	return net.JoinHostPort(loopback, strconv.Itoa(s.clientPort))
+}
+
+// SecureAddr returns the TLS client address, "127.0.0.1:<secure port>"; ""
+// when the server has no TLS (see WithTLS).
+func (s *Server) SecureAddr() string {
+	if s.secureClientPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(loopback, strconv.Itoa(s.secureClientPort))
 }
 
 // ClientPort returns the client port.
@@ -296,14 +309,17 @@ func (s *Server) launch() error {
 	return nil
 }
 
-// waitServing waits until the server reports a mode, or has exited.
+// waitServing waits until the server reports a mode and accepts
+// connections on its secure port, if it has one, or has exited.
 func (s *Server) waitServing(ctx context.Context) error {
 	return poll(ctx, func() (notYet, fatal error) {
 		if err := s.checkAlive(); err != nil {
 			return nil, err
 		}
-		_, err := s.mode(probeTimeout)
-		return err, nil
+		if _, err := s.mode(probeTimeout); err != nil {
+			return err, nil
+		}
+		return s.secureListening(probeTimeout), nil
 	})
 }
 
