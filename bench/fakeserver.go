@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -51,6 +52,19 @@ func NewFakeServer(data []byte) (*FakeServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newFakeServer(ln, data), nil
+}
+
+// NewTLSFakeServer starts a fake server that speaks TLS with cfg.
+func NewTLSFakeServer(data []byte, cfg *tls.Config) (*FakeServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return newFakeServer(tls.NewListener(ln, cfg), data), nil
+}
+
+func newFakeServer(ln net.Listener, data []byte) *FakeServer {
 	stat := serialize.Stat{
 		Czxid: 1, Mzxid: 2, Ctime: 1700000000000, Mtime: 1700000000001,
 		Version: 1, DataLength: int32(len(data)), Pzxid: 1,
@@ -68,7 +82,7 @@ func NewFakeServer(data []byte) (*FakeServer, error) {
 	s.sessionID.Store(0x10000_0000)
 	s.wg.Add(1)
 	go s.accept()
-	return s, nil
+	return s
 }
 
 // Addr returns the host:port clients connect to.
