@@ -3,8 +3,10 @@ package zhandle
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +31,7 @@ type phase uint8
 const (
 	phaseNone        phase = iota // no socket
 	phaseConnecting               // non-blocking connect in progress
+	phaseTLS                      // connected; TLS handshake under way (tls.go)
 	phaseHandshaking              // ConnectRequest sent or being sent
 	phaseSASL                     // handshake answered; SASL exchange under way (sasl.go)
 	phaseEstablished              // session established: requests flow
@@ -50,6 +53,10 @@ type conn struct {
 	seenRW      bool      // a read/write server has taken the session (seenRwServerBefore in Java)
 	sentSession int64     // the session id the last ConnectRequest carried
 	probe       rwProbe   // the search for a read/write server while read-only
+	tlsRefusals int       // servers of this pass that refused TLS (tlsRefused)
+
+	tls        *tlsLayer      // WithTLS: the connection's TLS; nil without
+	handshakes sync.WaitGroup // TLS handshake goroutines, waited for when the loop ends
 
 	wbuf []byte // bytes being written; wbuf[woff:] is still due
 	woff int
@@ -118,7 +125,8 @@ func (h *Handle) Interest() (fd int, events int16, timeout time.Duration) {
 	// beyond the session timeout (up to 2/3 of it late otherwise).
 	timeout = min(timeout, h.untilClientExpiry(now))
 	events = loop.EventRead
-	if c.phase == phaseConnecting || c.woff < len(c.wbuf) || c.phase == phaseEstablished && h.hasOutput() {
+	if c.phase == phaseConnecting || c.woff < len(c.wbuf) || c.phase == phaseEstablished && h.hasOutput() ||
+		c.tls != nil && c.tls.pending() {
 		events |= loop.EventWrite
 	}
 	if c.fd < 0 { // the flush above failed
@@ -145,6 +153,9 @@ func (h *Handle) Process(revents int16) bool {
 	default:
 		if revents&(loop.EventRead|loop.EventError) != 0 {
 			h.readSocket(now)
+		}
+		if c.fd >= 0 && c.phase == phaseTLS {
+			h.tlsProgress(now)
 		}
 		if c.fd >= 0 {
 			h.flush(now)
@@ -208,7 +219,7 @@ func (h *Handle) connect(now time.Time) {
 	h.reresolve(now)
 	h.mu.Lock()
 	if c.tried >= h.hosts.len() {
-		c.tried = 0
+		c.tried, c.tlsRefusals = 0, 0
 		h.mu.Unlock()
 		wait := h.RecvTimeout() / 60
 		wait += rand.N(wait/2 + 1)
@@ -244,7 +255,7 @@ func (h *Handle) connect(now time.Time) {
 	}
 	switch err {
 	case nil:
-		h.primeConnection(now)
+		h.connected(now)
 	case unix.EINPROGRESS:
 		c.phase = phaseConnecting
 	default:
@@ -253,8 +264,8 @@ func (h *Handle) connect(now time.Time) {
 	}
 }
 
-// finishConnect checks SO_ERROR once the socket is writable and primes the
-// connection (the ZOO_CONNECTING_STATE branch of zookeeper_process).
+// finishConnect checks SO_ERROR once the socket is writable and goes on
+// with the connection (the ZOO_CONNECTING_STATE branch of zookeeper_process).
 func (h *Handle) finishConnect(now time.Time) {
 	soErr, err := unix.GetsockoptInt(h.c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && soErr != 0 {
@@ -263,6 +274,16 @@ func (h *Handle) finishConnect(now time.Time) {
 	if err != nil {
 		h.log.Info("connect failed", "server", h.c.addr, "err", os.NewSyscallError("connect", err))
 		h.dropConn(ErrConnectionLoss)
+		return
+	}
+	h.connected(now)
+}
+
+// connected goes on once the TCP connection is up: TLS first when
+// configured, then the handshake.
+func (h *Handle) connected(now time.Time) {
+	if h.cfg.tls != nil {
+		h.startTLS(now)
 		return
 	}
 	h.primeConnection(now)
@@ -306,12 +327,16 @@ func (h *Handle) primeConnection(now time.Time) {
 func (h *Handle) flush(now time.Time) {
 	c := &h.c
 	for {
-		if c.woff == len(c.wbuf) {
-			if c.phase != phaseEstablished || !h.takeOutput() {
-				return
-			}
+		p, err := h.due()
+		if err != nil {
+			h.log.Warn("TLS write failed", "server", c.addr, "err", err)
+			h.dropConn(ErrConnectionLoss)
+			return
 		}
-		n, err := unix.Write(c.fd, c.wbuf[c.woff:])
+		if len(p) == 0 {
+			return
+		}
+		n, err := unix.Write(c.fd, p)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -321,9 +346,33 @@ func (h *Handle) flush(now time.Time) {
 			h.socketFailed("write", err)
 			return
 		}
-		c.woff += n
+		if c.tls != nil {
+			c.tls.soff += n
+		} else {
+			c.woff += n
+		}
 		c.lastSend = now
 	}
+}
+
+// due returns the bytes to write to the socket next: the rest of the
+// loop's buffer, refilled with the callers' requests once the session is
+// established; with TLS, the ciphertext of those bytes and of the
+// handshake, sealed only once the previous ciphertext is written.
+func (h *Handle) due() ([]byte, error) {
+	c := &h.c
+	if c.tls != nil && c.tls.soff < len(c.tls.sealed) {
+		return c.tls.sealed[c.tls.soff:], nil
+	}
+	if c.woff == len(c.wbuf) && c.phase == phaseEstablished {
+		h.takeOutput()
+	}
+	if c.tls == nil {
+		return c.wbuf[c.woff:], nil
+	}
+	p := c.wbuf[c.woff:]
+	c.woff = len(c.wbuf)
+	return c.tls.seal(p)
 }
 
 // socketFailed logs a failed socket call and drops the connection.
@@ -333,8 +382,7 @@ func (h *Handle) socketFailed(call string, err error) {
 }
 
 // takeOutput swaps the callers' queued bytes into the loop's write buffer.
-// It reports whether there is anything to write.
-func (h *Handle) takeOutput() bool {
+func (h *Handle) takeOutput() {
 	c := &h.c
 	if cap(c.wbuf) > keepBufMax {
 		c.wbuf = make([]byte, 0, initialWriteBuf)
@@ -343,34 +391,34 @@ func (h *Handle) takeOutput() bool {
 	c.wbuf, h.out = h.out, c.wbuf[:0]
 	h.mu.Unlock()
 	c.woff = 0
-	return len(c.wbuf) > 0
 }
 
 // readSocket reads what the socket has and dispatches every whole frame.
 func (h *Handle) readSocket(now time.Time) {
 	c := &h.c
 	for {
-		if c.rlen == len(c.rbuf) {
-			c.rbuf = append(c.rbuf, make([]byte, len(c.rbuf))...) // a frame longer than the buffer
-		}
-		n, err := unix.Read(c.fd, c.rbuf[c.rlen:])
+		n, full, err := h.readWire()
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
 			return
+		case err != nil && c.phase == phaseTLS:
+			h.tlsInputEnded(now, os.NewSyscallError("read", err))
+			return
 		case err != nil:
 			h.socketFailed("read", err)
+			return
+		case n == 0 && c.phase == phaseTLS:
+			h.tlsInputEnded(now, io.EOF)
 			return
 		case n == 0:
 			h.log.Info("server closed the connection", "server", c.addr)
 			h.dropConn(ErrConnectionLoss)
 			return
 		}
-		c.rlen += n
 		c.lastRecv = now
-		full := c.rlen == len(c.rbuf)
-		if err := h.consumeFrames(); err != nil {
+		if err := h.received(); err != nil {
 			h.log.Error("bad frame from server, dropping connection", "server", c.addr, "err", err)
 			h.dropConn(ErrConnectionLoss)
 			return
@@ -379,6 +427,44 @@ func (h *Handle) readSocket(now time.Time) {
 			return // a short read: the socket is drained
 		}
 	}
+}
+
+// readWire reads from the socket: into rbuf, or with TLS into the
+// transport. full says the read filled the room it had, so more may wait.
+func (h *Handle) readWire() (n int, full bool, err error) {
+	c := &h.c
+	if c.tls != nil {
+		return c.tls.tr.fill(c.fd)
+	}
+	room := c.readRoom()
+	n, err = unix.Read(c.fd, room)
+	if err == nil {
+		c.rlen += n
+	}
+	return n, n == len(room), err
+}
+
+// readRoom returns the free end of rbuf, doubling rbuf when it is full
+// (a frame longer than the buffer).
+func (c *conn) readRoom() []byte {
+	if c.rlen == len(c.rbuf) {
+		c.rbuf = append(c.rbuf, make([]byte, len(c.rbuf))...)
+	}
+	return c.rbuf[c.rlen:]
+}
+
+// received handles what readWire brought: whole frames are dispatched,
+// after decryption with TLS. During the TLS handshake the handshake
+// goroutine takes it.
+func (h *Handle) received() error {
+	c := &h.c
+	switch {
+	case c.tls == nil:
+		return h.consumeFrames()
+	case c.tls.done:
+		return h.decryptFrames()
+	}
+	return nil
 }
 
 // consumeFrames dispatches every complete frame in rbuf and keeps the
@@ -462,7 +548,7 @@ func (h *Handle) dropConn(rc Error) {
 	if wasEstablished {
 		c.lostAt = time.Now()
 		h.log.Info("connection lost", "server", c.addr, "cause", rc)
-		c.tried = 0 // a fresh pass over the list before any back-off
+		c.tried, c.tlsRefusals = 0, 0 // a fresh pass over the list before any back-off
 		if !closing {
 			h.queueSessionEvent(StateConnecting)
 		}
@@ -494,6 +580,10 @@ func (h *Handle) closeSocket() {
 		if err := unix.Close(c.fd); err != nil {
 			h.log.Warn("closing socket", "err", os.NewSyscallError("close", err))
 		}
+	}
+	if c.tls != nil {
+		c.tls.tr.Close() // ends a handshake still running
+		c.tls = nil
 	}
 	c.fd, c.phase = -1, phaseNone
 	c.wbuf, c.woff, c.rlen = c.wbuf[:0], 0, 0

@@ -23,4 +23,35 @@
 // typed callback that runs on the completion goroutine; slices passed to a
 // callback may alias the reply buffer and are valid only until the callback
 // returns.
+//
+// # TLS
+//
+// WithTLS encrypts the connection without giving up the design: the loop
+// still owns one non-blocking socket and polls it through x/sys/unix; the
+// socket never reaches the Go netpoller. crypto/tls wants a net.Conn it
+// can block on, so it gets an in-memory one (tlsTransport): the loop reads
+// ciphertext from the socket into it and writes to the socket what
+// crypto/tls wrote into it.
+//
+//   - The handshake cannot stop half-way and resume: tls.Conn keeps the
+//     first read error for good. So it runs on a goroutine of its own that
+//     blocks on the transport (a condition variable), never on the socket,
+//     and ends with the handshake, waking the loop with the result.
+//   - After the handshake the loop calls tls.Conn itself, without waiting:
+//     writes seal records into memory, and reads are made only once a whole
+//     record has arrived (the transport parses record headers). A read that
+//     still finds nothing gets a temporary net.Error, which tls.Conn
+//     returns without recording; the next read resumes.
+//
+// A connection thus costs one goroutine for the length of its handshake
+// and none after. Other designs were worse: a goroutine per connection
+// reading a blocking socket is a second I/O thread and a second wakeup per
+// reply; handing the descriptor to crypto/tls through net.FileConn gives it
+// to the netpoller; the QUIC API of crypto/tls (non-blocking) has no
+// record layer and needs the QUIC transport-parameters extension, which a
+// ZooKeeper server does not send.
+//
+// Unlike the C client, the server's certificate is verified against the
+// host name as written in the host list, and a verification failure is
+// not retried in a loop (see WithTLS).
 package zhandle

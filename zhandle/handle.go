@@ -59,7 +59,7 @@ type Handle struct {
 	authSent      completion.List            // one entry per auth reply still due: the AddAuth waiter, or a placeholder for a re-send
 	xid           int32                      // the last xid handed out
 	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change
-	authCause     error                      // why SASL failed, for WaitConnected in StateAuthFailed
+	authCause     error                      // why SASL or TLS failed, for WaitConnected in StateAuthFailed
 
 	c    conn         // owned by the I/O goroutine
 	sasl saslExchange // the SASL exchange of the connection (phaseSASL); owned by the I/O goroutine
@@ -291,7 +291,10 @@ func (h *Handle) setStateLocked(s State) {
 
 // runLoop is do_io: the I/O goroutine.
 func (h *Handle) runLoop() {
-	defer close(h.loopDone)
+	defer func() {
+		h.c.handshakes.Wait() // a TLS handshake ends once its transport is closed
+		close(h.loopDone)
+	}()
 	if err := h.loop.Run(h); err != nil {
 		h.log.Error("poll loop failed", "err", err)
 		h.mu.Lock()

@@ -39,12 +39,16 @@ func newHostList(addrs []address) *hostList {
 // whether the handle should drop that connection and move.
 func (l *hostList) update(resolved []address, current address) (move bool) {
 	if sameServers(l.addrs, resolved) {
+		// Perhaps named differently: the names are what TLS verifies.
+		for i, a := range l.addrs {
+			l.addrs[i].host = resolved[slices.IndexFunc(resolved, a.sameServer)].host
+		}
 		return false
 	}
-	foundCurrent := slices.Contains(resolved, current)
+	foundCurrent := slices.ContainsFunc(resolved, current.sameServer)
 	l.oldAddrs, l.newAddrs = l.oldAddrs[:0], l.newAddrs[:0]
 	for _, a := range resolved {
-		if slices.Contains(l.addrs, a) {
+		if slices.ContainsFunc(l.addrs, a.sameServer) {
 			l.oldAddrs = append(l.oldAddrs, a)
 		} else {
 			l.newAddrs = append(l.newAddrs, a)
@@ -92,7 +96,7 @@ func sameServers(a, b []address) bool {
 		return false
 	}
 	for _, x := range a {
-		if !slices.Contains(b, x) {
+		if !slices.ContainsFunc(b, x.sameServer) {
 			return false
 		}
 	}

@@ -11,7 +11,7 @@ import (
 func servers(ports ...int) []address {
 	out := make([]address, len(ports))
 	for i, p := range ports {
-		out[i] = address{netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p))}
+		out[i] = address{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p))}
 	}
 	return out
 }

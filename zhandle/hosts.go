@@ -19,9 +19,14 @@ const defaultPort = 2181
 // address is one resolved server address (an entry of addrvec_t).
 type address struct {
 	addr netip.AddrPort
+	host string // as the host list names it, for TLS verification
 }
 
 func (a address) String() string { return a.addr.String() }
+
+// sameServer reports whether b is the socket address of a, whatever the
+// names they were resolved from.
+func (a address) sameServer(b address) bool { return a.addr == b.addr }
 
 // sockaddr converts the address for connect(2).
 func (a address) sockaddr() (unix.Sockaddr, int) {
@@ -104,7 +109,7 @@ func resolveOne(ctx context.Context, hostport string) ([]address, error) {
 		return nil, fmt.Errorf("bad port in %q", hostport)
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return []address{{netip.AddrPortFrom(ip, uint16(port))}}, nil
+		return []address{{addr: netip.AddrPortFrom(ip, uint16(port)), host: host}}, nil
 	}
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
@@ -115,7 +120,7 @@ func resolveOne(ctx context.Context, hostport string) ([]address, error) {
 		// LookupNetIP gives IPv4 addresses in their IPv6-mapped form
 		// (golang/go#53554): unmap them, or "localhost:2181" would not
 		// equal "127.0.0.1:2181" for duplicates and SetServers.
-		out = append(out, address{netip.AddrPortFrom(ip.Unmap(), uint16(port))})
+		out = append(out, address{addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), host: host})
 	}
 	return out, nil
 }

@@ -134,7 +134,7 @@ func TestShuffleKeepsAddresses(t *testing.T) {
 // Addresses convert to the socket address of their family.
 func TestAddressSockaddr(t *testing.T) {
 	for _, s := range []string{"127.0.0.1:1", "[::ffff:127.0.0.1]:2", "[::1]:3"} {
-		a := address{netip.MustParseAddrPort(s)}
+		a := address{addr: netip.MustParseAddrPort(s)}
 		_, family := a.sockaddr()
 		want := unix.AF_INET6
 		if a.addr.Addr().Unmap().Is4() {

@@ -1,6 +1,7 @@
 package zhandle
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 
@@ -20,6 +21,7 @@ type config struct {
 	clientExpiry  bool
 	followConfig  bool
 	sasl          *saslCredentials // WithSASLDigest
+	tls           *tls.Config      // WithTLS
 }
 
 func defaultConfig() config {
@@ -100,4 +102,24 @@ func WithMaxFrame(n int) Option {
 // wraps ErrAuthFailed and says why. An empty user makes Init fail.
 func WithSASLDigest(user, password string) Option {
 	return func(c *config) { c.sasl = &saslCredentials{user: user, password: password} }
+}
+
+// WithTLS makes every connection TLS (zookeeper_init_ssl), with a copy of
+// cfg; nil means the defaults: the system's roots, no client certificate.
+// Unlike the C client, the server's certificate is checked against the
+// host as the host list names it (a DNS name, or an IP literal matched
+// against the certificate's IP addresses) unless cfg.ServerName names
+// another. The server needs secureClientPort and the Netty connection
+// factory. A server that fails verification, or refuses the client's
+// certificate, is not retried at once; when every server of the list has
+// refused, the handle becomes StateAuthFailed, and WaitConnected returns
+// an error that wraps ErrAuthFailed and the TLS error.
+func WithTLS(cfg *tls.Config) Option {
+	return func(c *config) {
+		if cfg == nil {
+			c.tls = &tls.Config{}
+		} else {
+			c.tls = cfg.Clone()
+		}
+	}
 }

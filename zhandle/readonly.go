@@ -2,6 +2,7 @@ package zhandle
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"sync"
@@ -52,7 +53,7 @@ func (h *Handle) probeRW(now time.Time) time.Duration {
 	h.mu.Lock()
 	target := h.hosts.nextServer()
 	h.mu.Unlock()
-	if target == h.c.addr {
+	if target.sameServer(h.c.addr) {
 		return p.interval // a single server: nowhere to go
 	}
 	p.running.Store(true)
@@ -60,7 +61,7 @@ func (h *Handle) probeRW(now time.Time) time.Duration {
 	go func() {
 		defer p.wg.Done()
 		defer p.running.Store(false)
-		if !isReadWrite(target) {
+		if !h.isReadWrite(target) {
 			return
 		}
 		h.log.Info("read/write server found", "server", target)
@@ -72,9 +73,18 @@ func (h *Handle) probeRW(now time.Time) time.Duration {
 	return p.interval
 }
 
-// isReadWrite asks a server the four-letter word "isro" (ping_rw_server).
-func isReadWrite(a address) bool {
-	conn, err := net.DialTimeout("tcp", a.String(), rwProbeTimeout)
+// isReadWrite asks a server the four-letter word "isro" (ping_rw_server),
+// over TLS with WithTLS. The probe's connection is its own, on this
+// goroutine; the loop's socket is not involved.
+func (h *Handle) isReadWrite(a address) bool {
+	dialer := &net.Dialer{Timeout: rwProbeTimeout}
+	var conn net.Conn
+	var err error
+	if h.cfg.tls != nil {
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: h.tlsConfigFor(a)}).Dial("tcp", a.String())
+	} else {
+		conn, err = dialer.Dial("tcp", a.String())
+	}
 	if err != nil {
 		return false
 	}

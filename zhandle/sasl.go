@@ -128,24 +128,27 @@ func (h *Handle) processSASLReply(body []byte) error {
 	return nil
 }
 
-// saslFailed ends the handle after a failed exchange, as a failed auth
-// packet does (zoo_sasl_mark_failed): StateAuthFailed, the session event,
-// every pending request failed with ErrAuthFailed. The cause is kept for
-// WaitConnected.
+// saslFailed ends the handle after a failed exchange (zoo_sasl_mark_failed).
 func (h *Handle) saslFailed(cause error) {
-	err := fmt.Errorf("%w: SASL DIGEST-MD5 authentication as %q with %s: %w", ErrAuthFailed, h.cfg.sasl.user, h.c.addr, cause)
 	h.sasl = saslExchange{}
+	h.log.Error("SASL authentication failed", "server", h.c.addr, "user", h.cfg.sasl.user, "err", cause)
+	h.authFailed(fmt.Errorf("%w: SASL DIGEST-MD5 authentication as %q with %s: %w", ErrAuthFailed, h.cfg.sasl.user, h.c.addr, cause))
+}
+
+// authFailed ends the handle as a failed auth packet does: StateAuthFailed,
+// the session event, every pending request failed with ErrAuthFailed. err,
+// which wraps ErrAuthFailed, is kept for WaitConnected.
+func (h *Handle) authFailed(err error) {
 	h.mu.Lock()
 	h.authCause = err
 	h.setStateLocked(StateAuthFailed)
 	h.mu.Unlock()
-	h.log.Error("SASL authentication failed", "server", h.c.addr, "user", h.cfg.sasl.user, "err", cause)
 	h.queueSessionEvent(StateAuthFailed)
 	h.shutdownConn(ErrAuthFailed)
 }
 
-// authFailure is the error of a handle in StateAuthFailed: why SASL
-// failed, or plain ErrAuthFailed (an auth packet was refused).
+// authFailure is the error of a handle in StateAuthFailed: why SASL or
+// TLS failed, or plain ErrAuthFailed (an auth packet was refused).
 func (h *Handle) authFailure() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

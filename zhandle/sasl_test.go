@@ -34,15 +34,24 @@ func saslWho(t *testing.T, h *Handle) []string {
 	return who
 }
 
-// saslWantFailed checks a handle whose credentials the server refused:
-// WaitConnected's error says why, the state is unrecoverable, the session
-// event was delivered, and requests fail with ErrAuthFailed.
+// saslWantFailed checks a handle whose credentials the server refused
+// (wantAuthFailed, the cause wrapped in a SASL error).
 func saslWantFailed(t *testing.T, h *Handle, rec *connRecorder, cause error) {
 	t.Helper()
+	wantAuthFailed(t, h, rec, "SASL DIGEST-MD5", func(err error) bool { return errors.Is(err, cause) })
+}
+
+// wantAuthFailed checks a handle that could not authenticate: WaitConnected's
+// error wraps ErrAuthFailed, names the mechanism and has a cause that
+// cause accepts; the state is unrecoverable, the session event was
+// delivered, and requests fail with ErrAuthFailed.
+func wantAuthFailed(t *testing.T, h *Handle, rec *connRecorder, mechanism string, cause func(error) bool) {
+	t.Helper()
 	err := h.WaitConnected(testContext(t))
-	if !errors.Is(err, ErrAuthFailed) || !errors.Is(err, cause) || !strings.Contains(err.Error(), "SASL DIGEST-MD5") {
-		t.Fatalf("WaitConnected = %v; want ErrAuthFailed caused by %v", err, cause)
+	if !errors.Is(err, ErrAuthFailed) || !cause(err) || !strings.Contains(err.Error(), mechanism) {
+		t.Fatalf("WaitConnected = %v; want ErrAuthFailed of %s with the expected cause", err, mechanism)
 	}
+	t.Logf("refused: %v", err)
 	if s := h.State(); s != StateAuthFailed {
 		t.Errorf("State() = %v, want %v", s, StateAuthFailed)
 	}

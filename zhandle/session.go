@@ -86,7 +86,7 @@ func (h *Handle) establishSession(readOnly bool) {
 	c.wbuf = h.appendSetWatches(prefix)
 	c.woff = 0
 	c.phase = phaseEstablished
-	c.tried = 0
+	c.tried, c.tlsRefusals = 0, 0
 	c.lostAt = time.Time{}
 	c.probe.reset()
 	h.log.Info("session established", "server", c.addr, "timeout", h.RecvTimeout(), "readonly", readOnly)
