@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -58,9 +59,9 @@ func fakeHandle(tb testing.TB, data []byte) *zhandle.Handle {
 }
 
 // connect returns a connected handle to addr, closed in tb's cleanup.
-func connect(tb testing.TB, addr string) *zhandle.Handle {
+func connect(tb testing.TB, addr string, opts ...zhandle.Option) *zhandle.Handle {
 	tb.Helper()
-	h, err := zhandle.Init(addr, nil, sessionTimeout)
+	h, err := zhandle.Init(addr, nil, sessionTimeout, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -218,6 +219,23 @@ func BenchmarkGetInto(b *testing.B) {
 	for _, sz := range sizes {
 		b.Run(sz.name, func(b *testing.B) { runGetInto(b, fakeHandle(b, payload(sz.n))) })
 	}
+}
+
+// BenchmarkTLS runs the sync and async workloads over TLS (1.3, with
+// ECDSA P-256 certificates made by zktest) against the fake server.
+func BenchmarkTLS(b *testing.B) {
+	ca := zktest.NewCA(b, "bench CA")
+	cert := ca.ServerCert(b, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})
+	srv, err := NewTLSFakeServer(payload(100), &tls.Config{Certificates: []tls.Certificate{cert.TLSCertificate()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	h := connect(b, srv.Addr(), zhandle.WithTLS(&tls.Config{RootCAs: ca.Pool()}))
+	b.Run("Get", func(b *testing.B) { runGet(b, h) })
+	b.Run("GetInto", func(b *testing.B) { runGetInto(b, h) })
+	b.Run("Exists", func(b *testing.B) { runExists(b, h) })
+	b.Run("AGet/inflight=64", func(b *testing.B) { runAGet(b, h, 64) })
 }
 
 func BenchmarkExists(b *testing.B) { runExists(b, fakeHandle(b, payload(100))) }
