@@ -109,7 +109,9 @@ func cmdHelp(_ context.Context, s *shell, _ *zhandle.Handle, o opts) error {
 // writeUsage prints the invocation and every command, as zkCli.sh's usage
 // does, marking those that wait for a missing feature.
 func writeUsage(w io.Writer) {
-	fmt.Fprintln(w, "zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r] [-clientid file] [-waitforconnection] [-d] [-c cmd | cmd args]")
+	fmt.Fprintln(w, "zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r] [-clientid file] [-waitforconnection] [-d]\n"+
+		"      [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]\n"+
+		"      [-sasl-user name [-sasl-password-file file | -sasl-password password]] [-c cmd | cmd args]")
 	for _, c := range commands {
 		line := "\t" + c.usageLine()
 		if c.missing != "" {

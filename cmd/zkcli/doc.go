@@ -5,10 +5,13 @@
 // and edits lines with history and tab completion on a terminal.
 //
 //	zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r]
-//	      [-clientid file] [-waitforconnection] [-d] [-c cmd | cmd args...]
+//	      [-clientid file] [-waitforconnection] [-d]
+//	      [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]
+//	      [-sasl-user name [-sasl-password-file file | -sasl-password password]]
+//	      [-c cmd | cmd args...]
 //
 // cli_mt's spellings are accepted too: -h/--host, -m/--myid, -c/--cmd,
-// -r/--readonly, -d/--debug. Without -server, ZOOKEEPER_SERVERS or
+// -r/--readonly, -d/--debug, -s/--ssl. Without -server, ZOOKEEPER_SERVERS or
 // 127.0.0.1:2181.
 //
 // # Modes
@@ -35,6 +38,25 @@
 // -b (the data is base64, as zkCli.sh's set -b) or -x (hex). get prints
 // text as it is and anything else (control characters, invalid UTF-8) as a
 // Go-quoted string; get -b prints base64 and get -x zkCli.sh's hex dump.
+//
+// # TLS and SASL
+//
+// Any -tls flag makes every connection TLS, to the servers' secure client
+// port (secureClientPort). The servers' certificates are checked against
+// the system's roots, or the PEM certificates of -tls-ca, and against the
+// host as the connect string names it (a DNS name or an IP address), or
+// -tls-server-name. -tls-cert and -tls-key give a client certificate and
+// its unencrypted key (PEM) for servers that ask for one; cli_mt's
+// -s/--ssl ca,cert,key sets the three at once (its fourth field, the key's
+// password, is not supported). -sasl-user authenticates with SASL
+// DIGEST-MD5; the password comes from -sasl-password-file (its first line),
+// $ZKCLI_SASL_PASSWORD, or -sasl-password, which other users can see in
+// ps. The files are read before connecting: a bad one is a bad invocation.
+// A server that fails verification, refuses the client's certificate or
+// the SASL credentials ends the session; the commands then fail with the
+// reason ("authentication failed: TLS with 127.0.0.1:2281: tls: failed to
+// verify certificate: x509: certificate signed by unknown authority").
+// connect and reinit keep these settings.
 //
 // # Sessions
 //

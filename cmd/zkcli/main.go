@@ -31,13 +31,15 @@ type invocation struct {
 	help     bool
 	commands []string // -c, each a line
 	trailing []string // the command after the options, as words
+	secure   securityFlags
 }
 
 // parseInvocation parses zkCli.sh's options (-server, -timeout, -r,
 // -waitforconnection), cli_mt's (-h/--host, -m/--myid, -c/--cmd,
-// -r/--readonly, -d/--debug) and -clientid. An option's value follows it,
-// or is attached: --host=a:1, -ha:1. The first word that is not an option
-// starts the command to run.
+// -r/--readonly, -d/--debug, -s/--ssl), -clientid and the TLS and SASL
+// flags (security.go), whose files it does not read yet. An option's value
+// follows it, or is attached: --host=a:1, -ha:1. The first word that is not
+// an option starts the command to run.
 func parseInvocation(args []string, getenv func(string) string) (invocation, error) {
 	inv := invocation{session: session{server: getenv("ZOOKEEPER_SERVERS"), timeout: 30 * time.Second}}
 	if inv.server == "" {
@@ -88,10 +90,19 @@ func parseInvocation(args []string, getenv func(string) string) (invocation, err
 			inv.wait = true
 		case "d", "debug":
 			inv.debug = true
+		case "tls":
+			inv.secure.tls = true
 		case "help", "?":
 			inv.help = true
 		default:
-			err = fmt.Errorf("Unknown option: %s", arg)
+			if !isSecurityFlag(name) {
+				err = fmt.Errorf("Unknown option: %s", arg)
+				break
+			}
+			var v string
+			if v, err = takeValue(); err == nil {
+				err = inv.secure.set(name, v)
+			}
 		}
 		if err != nil {
 			return inv, err
@@ -100,7 +111,7 @@ func parseInvocation(args []string, getenv func(string) string) (invocation, err
 	if len(inv.commands) > 0 && len(inv.trailing) > 0 {
 		return inv, errors.New("give a command either with -c or after the options, not both")
 	}
-	return inv, nil
+	return inv, inv.secure.check(getenv)
 }
 
 func isLongName(name string) bool {
@@ -145,6 +156,10 @@ func run(ctx context.Context, stopInterrupt func(), args []string, getenv func(s
 	if inv.help {
 		writeUsage(stdout)
 		return exitOK
+	}
+	if inv.security, err = inv.secure.load(); err != nil {
+		fmt.Fprintln(stderr, err) // a file: the usage would bury the message
+		return exitUsage
 	}
 	if len(inv.commands) == 0 && len(inv.trailing) == 0 {
 		if in, ok := stdin.(*os.File); ok && isTerminal(int(in.Fd())) {

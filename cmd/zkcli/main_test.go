@@ -35,12 +35,15 @@ type result struct {
 	code           int
 }
 
-// zkcli runs zkcli in-process with stdin as its (non-terminal) input.
+// zkcli runs zkcli in-process with stdin as its (non-terminal) input,
+// interrupted after 30 s.
 func zkcli(t testing.TB, stdin string, args ...string) result {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var out, errOut bytes.Buffer
 	env := map[string]string{}
-	code := run(context.Background(), func() {}, args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	code := run(ctx, func() {}, args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	return result{out.String(), errOut.String(), code}
 }
 

@@ -22,6 +22,7 @@ type session struct {
 	readOnly     bool          // -r: accept a read-only server
 	clientIDFile string        // -clientid: resume the session saved there, save new ones
 	wait         bool          // -waitforconnection
+	security                   // TLS and SASL
 }
 
 // shell runs zkcli commands on one ZooKeeper session at a time. It is the
@@ -89,7 +90,7 @@ func (s *shell) handle() *zhandle.Handle {
 func (s *shell) connect(ctx context.Context, host string, id zhandle.ClientID) error {
 	s.closeHandle()
 	w := &sessionWatcher{s: s, ready: make(chan struct{})}
-	options := []zhandle.Option{zhandle.WithLogger(s.logger)}
+	options := append([]zhandle.Option{zhandle.WithLogger(s.logger)}, s.cfg.security.options()...)
 	if s.cfg.readOnly {
 		options = append(options, zhandle.WithReadOnly())
 	}
@@ -277,7 +278,23 @@ func (s *shell) Run(ctx context.Context, words []string) error {
 			return errors.New("Not connected")
 		}
 	}
-	return c.run(ctx, s, h, o)
+	err = c.run(ctx, s, h, o)
+	if err != nil && h != nil && h.State() == zhandle.StateAuthFailed {
+		return authFailure(h, err)
+	}
+	return err
+}
+
+// authFailure is the error of a command that failed on a handle whose TLS
+// or SASL authentication failed: the cause, a TLS or SASL error, which
+// says more than the command's AuthFailed. WaitConnected returns it at
+// once in that state.
+func authFailure(h *zhandle.Handle, err error) error {
+	cause := h.WaitConnected(context.Background())
+	if cause == error(zhandle.ErrAuthFailed) {
+		return err // an auth packet was refused: nothing more to say
+	}
+	return errors.New(errorLine(cause, ""))
 }
 
 // runScript runs the commands of r, one a line, reporting failures on

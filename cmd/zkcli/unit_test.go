@@ -291,7 +291,7 @@ func TestParseInvocation(t *testing.T) {
 		if checkErr(t, fmt.Sprintf("parseInvocation(%q)", tt.args), err, tt.err) {
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(invocation{}, session{})); diff != "" {
+		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(invocation{}, session{}, securityFlags{}, fileFlag{}, security{})); diff != "" {
 			t.Errorf("parseInvocation(%q) (-want +got):\n%s", tt.args, diff)
 		}
 	}
