@@ -34,6 +34,7 @@ installed() { # installed PACKAGE: is the Debian package installed?
 command -v javac >/dev/null || need default-jdk-headless
 [[ -f /usr/share/java/zookeeper.jar ]] || need libzookeeper-java
 [[ -f /usr/share/java/zookeeper-jute.jar ]] || need libzookeeper-java
+[[ -f /usr/share/java/netty-codec.jar ]] || need libnetty-java # the TLS port's Netty, missing from zookeeper.jar's manifest
 installed zookeeper || need zookeeper
 command -v gcc >/dev/null || need gcc
 installed libc6-dev || need libc6-dev
