@@ -78,8 +78,11 @@ func TestReadOnlyMode(t *testing.T) {
 	// A 3.8 read-only server makes only local sessions: with local
 	// sessions disabled (zktest's default) it answers every
 	// ConnectRequest with a bare NOTREADONLY reply header.
-	ens := zktest.StartEnsemble(t, 3, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"))
-	rwSrv := zktest.Standalone(t) // a read/write server for the probe
+	// Every server also has a TLS port, for the probe over TLS.
+	ca := zktest.NewCA(t, "zkloop test CA")
+	secure := zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})})
+	ens := zktest.StartEnsemble(t, 3, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"), secure)
+	rwSrv := zktest.Standalone(t, secure) // a read/write server for the probe
 
 	base := ftPath("ro")
 	setup := ftConnect(t, ens.ConnectString(), nil)
@@ -172,27 +175,11 @@ func TestReadOnlyMode(t *testing.T) {
 	})
 
 	// With the survivor first in a list that also holds a read/write
-	// server, the handle starts read-only and moves by probing.
-	t.Run("ProbeFindsReadWrite", func(t *testing.T) {
-		wp := newFtWatcher()
-		hp := ftInit(t, surv.Addr()+","+rwSrv.Addr(), wp, 4*time.Second, WithReadOnly(), WithDeterministicOrder())
-		wp.expectSession(t, StateReadOnly)
-		roAt := time.Now()
-		roSession := hp.ClientID().SessionID
-		wp.expectSession(t, StateConnecting, StateConnected)
-		// The first probe is due 200 ms after the session began.
-		took := time.Since(roAt)
-		t.Logf("read-only to read/write by probing: %v", took.Round(time.Millisecond))
-		if took > 3*time.Second {
-			t.Errorf("moving to the read/write server took %v; the first probe is due after %v", took, minRWProbeInterval)
-		}
-		if got := hp.CurrentServer(); got != rwSrv.Addr() {
-			t.Errorf("CurrentServer() = %s; want the read/write server %s", got, rwSrv.Addr())
-		}
-		if got := hp.ClientID().SessionID; got == roSession {
-			t.Errorf("the session %#x born read-only was resumed on the read/write server", got)
-		}
-		ftCreate(t, hp, ftPath("probe"), nil, Persistent)
+	// server, the handle starts read-only and moves by probing, over TLS
+	// too.
+	t.Run("ProbeFindsReadWrite", func(t *testing.T) { probeFindsReadWrite(t, surv.Addr(), rwSrv.Addr()) })
+	t.Run("ProbeFindsReadWriteOverTLS", func(t *testing.T) {
+		probeFindsReadWrite(t, surv.SecureAddr(), rwSrv.SecureAddr(), WithTLS(trusting(ca)))
 	})
 
 	// The ensemble comes back: the read-only handle reaches a read/write
@@ -219,4 +206,28 @@ func TestReadOnlyMode(t *testing.T) {
 			t.Errorf("State() = %v; want %v", s, StateConnected)
 		}
 	})
+}
+
+// probeFindsReadWrite connects a read-only handle to ro first, then checks
+// that probing moves it to the read/write server rw in a new session.
+func probeFindsReadWrite(t *testing.T, ro, rw string, opts ...Option) {
+	wp := newFtWatcher()
+	hp := ftInit(t, ro+","+rw, wp, 4*time.Second, append([]Option{WithReadOnly(), WithDeterministicOrder()}, opts...)...)
+	wp.expectSession(t, StateReadOnly)
+	roAt := time.Now()
+	roSession := hp.ClientID().SessionID
+	wp.expectSession(t, StateConnecting, StateConnected)
+	// The first probe is due 200 ms after the session began.
+	took := time.Since(roAt)
+	t.Logf("read-only to read/write by probing: %v", took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("moving to the read/write server took %v; the first probe is due after %v", took, minRWProbeInterval)
+	}
+	if got := hp.CurrentServer(); got != rw {
+		t.Errorf("CurrentServer() = %s; want the read/write server %s", got, rw)
+	}
+	if got := hp.ClientID().SessionID; got == roSession {
+		t.Errorf("the session %#x born read-only was resumed on the read/write server", got)
+	}
+	ftCreate(t, hp, ftPath("probe"), nil, Persistent)
 }
