@@ -4,6 +4,7 @@ package zhandle_test
 
 import (
 	"context"
+	"crypto/tls"
 	"runtime"
 	"testing"
 	"time"
@@ -18,22 +19,46 @@ import (
 // and signal stacks come from the Go heap too, and dominate the figure.
 const idleHandleBudget = 64 << 10
 
-func memInUse() uint64 {
+// idleTLSBudget bounds the heap TLS adds to an idle handle: crypto/tls
+// keeps a record's worth of buffers, the transport the room of one socket
+// read.
+const idleTLSBudget = 32 << 10
+
+// memInUse returns the heap and stack memory in use after a full GC.
+func memInUse() (heap, stack int64) {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapAlloc + m.StackInuse
+	return int64(m.HeapAlloc), int64(m.StackInuse)
 }
 
 func TestIdleHandleMemory(t *testing.T) {
-	srv := zktest.Standalone(t)
+	ca := zktest.NewCA(t, "zkloop test CA")
+	srv := zktest.Standalone(t, zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})}))
+	heap, stack := idleHandleMemory(t, srv.Addr())
+	t.Logf("idle connected handle: %d bytes (heap %d + stacks %d), budget %d", heap+stack, heap, stack, idleHandleBudget)
+	if heap+stack >= idleHandleBudget {
+		t.Errorf("an idle handle holds %d bytes, want < %d", heap+stack, idleHandleBudget)
+	}
+	// The stacks are the loop's thread's, and threads outlive handles: a
+	// second measurement reuses the first's. Heap is what TLS adds.
+	tlsHeap, _ := idleHandleMemory(t, srv.SecureAddr(), zhandle.WithTLS(&tls.Config{RootCAs: ca.Pool()}))
+	t.Logf("idle connected handle over TLS: heap %d bytes, %d more than without", tlsHeap, tlsHeap-heap)
+	if tlsHeap-heap >= idleTLSBudget {
+		t.Errorf("TLS adds %d bytes of heap to an idle handle, want < %d", tlsHeap-heap, idleTLSBudget)
+	}
+}
+
+// idleHandleMemory returns the memory an idle handle connected to addr
+// holds: the growth of heap and stacks over 8 of them, per handle.
+func idleHandleMemory(t *testing.T, addr string, opts ...zhandle.Option) (heap, stack int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// Warm up what any first handle pays once per process (resolver,
-	// pools, the slog discard handler), so that the measurement is per
-	// handle.
-	warm, err := zhandle.Init(srv.Addr(), nil, 10*time.Second)
+	// pools, the slog discard handler, crypto tables), so that the
+	// measurement is per handle.
+	warm, err := zhandle.Init(addr, nil, 10*time.Second, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +68,10 @@ func TestIdleHandleMemory(t *testing.T) {
 	warm.Close()
 
 	const handles = 8
-	before := memInUse()
+	heap0, stack0 := memInUse()
 	hs := make([]*zhandle.Handle, handles)
 	for i := range hs {
-		h, err := zhandle.Init(srv.Addr(), nil, 10*time.Second)
+		h, err := zhandle.Init(addr, nil, 10*time.Second, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,10 +81,7 @@ func TestIdleHandleMemory(t *testing.T) {
 		}
 		hs[i] = h
 	}
-	perHandle := (int64(memInUse()) - int64(before)) / handles
-	t.Logf("idle connected handle: %d bytes (heap + stacks), budget %d", perHandle, idleHandleBudget)
-	if perHandle >= idleHandleBudget {
-		t.Errorf("an idle handle holds %d bytes, want < %d", perHandle, idleHandleBudget)
-	}
+	heap1, stack1 := memInUse()
 	runtime.KeepAlive(hs)
+	return (heap1 - heap0) / handles, (stack1 - stack0) / handles
 }
