@@ -26,18 +26,6 @@ func ftDeadAddr(t testing.TB) string {
 	return addr
 }
 
-// ftBlackHole returns a loopback address that completes TCP connections
-// (the kernel's backlog) but never reads or answers.
-func ftBlackHole(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() }) // resets the connections it never accepted
-	return ln.Addr().String()
-}
-
 // TestFailoverSetServers is item 6 on a 3-server ensemble: SetServers
 // leaves the current server only when it is no longer listed (ZOOKEEPER-1355:
 // a list of the same size or smaller that keeps it changes nothing), and
@@ -174,7 +162,8 @@ func TestFailoverClientSideExpiry(t *testing.T) {
 	const timeout = 2 * time.Second
 	const slack = 500 * time.Millisecond
 	srv := zktest.Standalone(t)
-	hole := ftBlackHole(t)
+	hole := zktest.NewFakeServer(t)
+	hole.SetDefault(zktest.NeverAnswer)
 
 	type client struct {
 		name string
@@ -198,7 +187,7 @@ func TestFailoverClientSideExpiry(t *testing.T) {
 	// answered, dropped after 2/3 of the timeout).
 	expiring := []client{
 		connect("refused", srv.Addr(), WithClientSideExpiry()),
-		connect("black hole", srv.Addr()+","+hole, WithClientSideExpiry(), WithDeterministicOrder()),
+		connect("black hole", srv.Addr()+","+hole.Addr(), WithClientSideExpiry(), WithDeterministicOrder()),
 	}
 	keeping := connect("without the option", srv.Addr())
 	wp := newFtWatcher() // a registered watcher gets the session events too
