@@ -10,13 +10,13 @@ import (
 func TestEntryCycleAllocatesNothing(t *testing.T) {
 	var l List
 	allocs := testing.AllocsPerRun(1000, func() {
-		e := Get(true)
+		e := GetSync(context.Background())
 		l.PushBack(e)
 		e = l.PopFront()
 		if e.Claim() {
 			e.Deliver()
 		}
-		if err := e.Wait(context.Background()); err != nil {
+		if err := e.Wait(); err != nil {
 			t.Fatal(err)
 		}
 		Put(e)

@@ -18,7 +18,7 @@ func xids(l *List) []int32 {
 }
 
 func entry(xid int32) *Entry {
-	e := Get(false)
+	e := Get()
 	e.Xid = xid
 	return e
 }
@@ -89,14 +89,14 @@ func TestQueueDeliversInOrderThenCloses(t *testing.T) {
 }
 
 func TestWaitDelivered(t *testing.T) {
-	e := Get(true)
+	e := GetSync(context.Background())
 	go func() {
 		if e.Claim() {
 			e.Data = append(e.Data, "result"...)
 			e.Deliver()
 		}
 	}()
-	if err := e.Wait(context.Background()); err != nil {
+	if err := e.Wait(); err != nil {
 		t.Fatalf("Wait: %v", err)
 	}
 	if string(e.Data) != "result" {
@@ -106,10 +106,10 @@ func TestWaitDelivered(t *testing.T) {
 }
 
 func TestWaitCancelledAbandonsEntry(t *testing.T) {
-	e := Get(true)
 	ctx, cancel := context.WithCancel(context.Background())
+	e := GetSync(ctx)
 	waited := make(chan error)
-	go func() { waited <- e.Wait(ctx) }()
+	go func() { waited <- e.Wait() }()
 	cancel()
 	select {
 	case err := <-waited:
@@ -127,21 +127,21 @@ func TestWaitCancelledAbandonsEntry(t *testing.T) {
 }
 
 func TestWaitPrefersDeliveredResult(t *testing.T) {
-	e := Get(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	e := GetSync(ctx)
 	if !e.Claim() {
 		t.Fatal("Claim failed")
 	}
 	e.Deliver()
-	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := e.Wait(ctx); err != nil {
+	if err := e.Wait(); err != nil {
 		t.Fatalf("Wait = %v, want the delivered result", err)
 	}
 	Put(e)
 }
 
 func TestPutClearsReferences(t *testing.T) {
-	e := Get(false)
+	e := Get()
 	e.Callback = func() {}
 	e.Data = []byte("user memory")
 	e.Children = append(e.Children, "a", "b")
@@ -178,9 +178,9 @@ func TestConcurrentWaiters(t *testing.T) {
 				ctx = c
 			}
 			for range 100 {
-				e := Get(true)
+				e := GetSync(ctx)
 				entries <- e
-				if e.Wait(ctx) == nil {
+				if e.Wait() == nil {
 					Put(e)
 				}
 			}
@@ -188,4 +188,24 @@ func TestConcurrentWaiters(t *testing.T) {
 	}
 	wg.Wait()
 	close(entries)
+}
+
+func TestContextErr(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sync, async := GetSync(ctx), Get()
+	if err := sync.ContextErr(); err != nil {
+		t.Errorf("live context: ContextErr = %v, want nil", err)
+	}
+	cancel()
+	if err := sync.ContextErr(); err != context.Canceled {
+		t.Errorf("cancelled context: ContextErr = %v, want context.Canceled", err)
+	}
+	if err := async.ContextErr(); err != nil {
+		t.Errorf("asynchronous entry: ContextErr = %v, want nil", err)
+	}
+	if !sync.Synchronous() || async.Synchronous() {
+		t.Errorf("Synchronous = %v, %v; want true, false", sync.Synchronous(), async.Synchronous())
+	}
+	Put(sync)
+	Put(async)
 }

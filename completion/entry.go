@@ -46,7 +46,7 @@ type Entry struct {
 	Event    hashtable.Event
 	Watchers []hashtable.Watcher
 
-	sync   bool
+	ctx    context.Context // a synchronous caller's; nil for an asynchronous entry
 	mu     sync.Mutex
 	cond   sync.Cond
 	state  waitState
@@ -68,13 +68,20 @@ var pool = sync.Pool{New: func() any {
 	return e
 }}
 
-// Get returns a cleared entry from the pool. A synchronous entry is one a
-// caller will Wait on.
-func Get(synchronous bool) *Entry {
+// Get returns a cleared entry from the pool, for an asynchronous request
+// or a notification.
+func Get() *Entry {
 	e := pool.Get().(*Entry)
 	e.pooled = false
-	e.sync = synchronous
 	e.state = waiting
+	return e
+}
+
+// GetSync returns a cleared entry for a synchronous request whose caller
+// waits with ctx (Wait).
+func GetSync(ctx context.Context) *Entry {
+	e := Get()
+	e.ctx = ctx
 	return e
 }
 
@@ -93,12 +100,22 @@ func Put(e *Entry) {
 	e.Reply, e.Watchers, e.Children = e.Reply[:0], e.Watchers[:0], e.Children[:0]
 	e.Stat, e.Data, e.Path, e.ACL, e.Value = serialize.Stat{}, nil, "", nil, nil
 	e.Event = hashtable.Event{}
-	e.next, e.pooled = nil, true
+	e.ctx, e.next, e.pooled = nil, nil, true
 	pool.Put(e)
 }
 
 // Synchronous reports whether a caller waits on e.
-func (e *Entry) Synchronous() bool { return e.sync }
+func (e *Entry) Synchronous() bool { return e.ctx != nil }
+
+// ContextErr returns the error of a synchronous caller's context once it
+// is done, and nil otherwise or for an asynchronous entry. A request whose
+// caller gave up before it was queued must not be sent.
+func (e *Entry) ContextErr() error {
+	if e.ctx == nil {
+		return nil
+	}
+	return e.ctx.Err()
+}
 
 // Claim locks a synchronous entry so that its completer can fill the
 // result. It returns false, with the entry unlocked, when the waiter has
@@ -121,12 +138,13 @@ func (e *Entry) Deliver() {
 	e.mu.Unlock()
 }
 
-// Wait blocks until the result is delivered or ctx ends (the wait of
-// zoo_get and friends on sync_completion, made cancellable). On nil the
-// caller owns e and must Put it after reading the result. On ctx's error
-// the entry is abandoned and the completer recycles it; the caller must not
-// touch it again.
-func (e *Entry) Wait(ctx context.Context) error {
+// Wait blocks until the result is delivered or the context given to
+// GetSync ends (the wait of zoo_get and friends on sync_completion, made
+// cancellable). On nil the caller owns e and must Put it after reading the
+// result. On the context's error the entry is abandoned and the completer
+// recycles it; the caller must not touch it again.
+func (e *Entry) Wait() error {
+	ctx := e.ctx
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, e.wake)
 		defer stop()

@@ -17,7 +17,7 @@ import (
 // asyncEntry returns a fresh entry for an asynchronous request with the
 // typed callback cb.
 func asyncEntry(cb any) *completion.Entry {
-	e := completion.Get(false)
+	e := completion.Get()
 	e.Callback = cb
 	return e
 }

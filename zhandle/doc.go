@@ -18,11 +18,23 @@
 // handshake (with WithSASLDigest, after the SASL exchange too). Every request is completed exactly once: with its reply, or
 // with ErrConnectionLoss, ErrSessionExpired, ErrAuthFailed or ErrClosing.
 //
-// Synchronous calls take a context; cancelling it abandons the wait, and
-// the loop consumes and recycles the late reply. Asynchronous calls take a
-// typed callback that runs on the completion goroutine; slices passed to a
-// callback may alias the reply buffer and are valid only until the callback
-// returns.
+// Asynchronous calls take a typed callback that runs on the completion
+// goroutine; slices passed to a callback may alias the reply buffer and are
+// valid only until the callback returns.
+//
+// # Contexts
+//
+// Synchronous calls take a context first and follow the convention of
+// database/sql and net/http:
+//
+//   - A context already done when the call starts: nothing is sent, and the
+//     call returns ctx.Err().
+//   - A context that ends while the request is in flight: the call returns
+//     ctx.Err() at once, and the loop consumes and recycles the late reply.
+//     The request was sent, so a write may or may not have been applied.
+//     To find out, read the node back; to make a retry safe, make the write
+//     conditional: a version other than -1 for Set, Delete and SetACL, or a
+//     Multi whose CheckOp fails if the first attempt took effect.
 //
 // # TLS
 //

@@ -142,10 +142,14 @@ func (fz *fuzzHandle) queue(t *testing.T, w Watcher) {
 		CheckOp{Path: "/m3", Version: 1},
 		DeleteOp{Path: "/m4", Version: -1},
 	}
+	// A synchronous caller that never gets its completion stops waiting
+	// after this; the fuzz target then reports it.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	t.Cleanup(cancel)
 	for i, p := range fuzzPlan {
 		var err error
 		if p.sync {
-			e := completion.Get(true)
+			e := completion.GetSync(ctx)
 			switch i {
 			case 1:
 				err = h.queuePathWatch(e, serialize.OpExists, hashtable.KindExists, "/b", h.defaultRef)
@@ -280,10 +284,7 @@ func (fz *fuzzHandle) finish(t *testing.T) {
 		if e == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := e.Wait(ctx)
-		cancel()
-		if err != nil {
+		if err := e.Wait(); err != nil {
 			t.Errorf("synchronous request %d (%v) never completed: %v", i, fuzzPlan[i].op, err)
 			continue
 		}

@@ -353,7 +353,7 @@ func (h *Handle) Close() error {
 // queueCloseSessionLocked queues the CloseSession request (xid, op -11);
 // its reply ends the loop.
 func (h *Handle) queueCloseSessionLocked() {
-	e := completion.Get(false)
+	e := completion.Get()
 	start := h.beginFrameLocked(e, serialize.OpClose)
 	if err := h.finishFrameLocked(e, start); err != nil {
 		completion.Put(e) // a bare header cannot exceed the frame limit

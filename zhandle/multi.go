@@ -101,13 +101,15 @@ func (o CheckOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
 // Multi runs the operations as one transaction: all succeed or none does
 // (zoo_multi). The results are per operation; when the transaction fails,
 // err is the first failure and each result's Err says what happened to
-// that operation.
+// that operation. If ctx ends while the request is in flight, the
+// transaction may or may not have been applied; a CheckOp on a version the
+// transaction changes makes a retry fail instead of applying twice.
 func (h *Handle) Multi(ctx context.Context, ops ...Op) ([]OpResult, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueMulti(e, ops); err != nil {
 		return nil, dropEntry(e, err)
 	}
-	if err := e.Wait(ctx); err != nil {
+	if err := e.Wait(); err != nil {
 		return nil, err
 	}
 	results, _ := e.Value.([]OpResult)
@@ -149,7 +151,7 @@ func (h *Handle) queueMulti(e *completion.Entry, ops []Op) error {
 // MultiHeader and its request, then a MultiHeader with done set. A bad
 // operation removes the whole frame again.
 func (h *Handle) queueOps(e *completion.Entry, op serialize.OpCode, n int, appendOp func(i int, dst []byte) ([]byte, error)) error {
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, op)

@@ -40,13 +40,14 @@ type (
 // child events; AddWatchPersistentRecursive sees created, changed and
 // deleted events on path and every descendant, and never child events.
 // w nil means the default watcher. RemoveWatches with WatcherPersistent or
-// WatcherPersistentRecursive removes it.
+// WatcherPersistentRecursive removes it. If ctx ends while the request is
+// in flight, the watch may or may not be set; RemoveWatches clears it.
 func (h *Handle) AddWatch(ctx context.Context, path string, mode AddWatchMode, w Watcher) error {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueAddWatch(e, path, mode, w); err != nil {
 		return dropEntry(e, err)
 	}
-	return h.waitVoid(ctx, e)
+	return h.waitVoid(e)
 }
 
 // AAddWatch is the asynchronous AddWatch.
@@ -72,7 +73,7 @@ func (h *Handle) queueAddWatch(e *completion.Entry, path string, mode AddWatchMo
 	}
 	sp := h.serverPath(path)
 	e.Watch = hashtable.Registration{Kind: kind, Path: sp, Watcher: w}
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpAddWatch)
@@ -84,11 +85,11 @@ func (h *Handle) queueAddWatch(e *completion.Entry, path string, mode AddWatchMo
 // GetEphemerals returns the ephemeral nodes of the session whose paths
 // start with prefix ("/" for all) (getEphemerals, opcode 103).
 func (h *Handle) GetEphemerals(ctx context.Context, prefix string) ([]string, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queuePath(e, serialize.OpGetEphemerals, prefix); err != nil {
 		return nil, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return nil, err
 	}
 	paths := e.Children
@@ -106,11 +107,11 @@ func (h *Handle) AGetEphemerals(prefix string, cb StringsCompletion) error {
 // GetAllChildrenNumber returns the number of descendants of path
 // (getAllChildrenNumber, opcode 104).
 func (h *Handle) GetAllChildrenNumber(ctx context.Context, path string) (int32, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queuePath(e, serialize.OpGetAllChildrenNumber, path); err != nil {
 		return 0, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return 0, err
 	}
 	n, _ := e.Value.(int32)
@@ -127,11 +128,11 @@ func (h *Handle) AGetAllChildrenNumber(path string, cb CountCompletion) error {
 // WhoAmI returns the identities the server knows the session by (whoAmI,
 // opcode 107).
 func (h *Handle) WhoAmI(ctx context.Context) ([]ClientInfo, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueWhoAmI(e); err != nil {
 		return nil, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return nil, err
 	}
 	ids, _ := e.Value.([]ClientInfo)
@@ -146,7 +147,7 @@ func (h *Handle) AWhoAmI(cb WhoAmICompletion) error {
 }
 
 func (h *Handle) queueWhoAmI(e *completion.Entry) error {
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpWhoAmI)
@@ -196,11 +197,11 @@ func appendPathRead(h *Handle, dst []byte, op serialize.OpCode, path string) ([]
 // Unlike Multi it is not a transaction: each result has its own error, and
 // err is only about the request as a whole.
 func (h *Handle) MultiRead(ctx context.Context, ops ...ReadOp) ([]ReadResult, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueMultiRead(e, ops); err != nil {
 		return nil, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return nil, err
 	}
 	results, _ := e.Value.([]ReadResult)

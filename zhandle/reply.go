@@ -102,7 +102,7 @@ func (h *Handle) processNotification(body []byte) error {
 		h.log.Warn("ignoring watcher event of unknown type", "server", h.c.addr, "type", ev.Type, "path", ev.Path)
 		return nil
 	}
-	e := completion.Get(false)
+	e := completion.Get()
 	e.Op = serialize.OpNotify
 	e.Xid = serialize.XidWatcherEvent
 	e.Watchers = h.watches.Collect(e.Watchers, typ, ev.Path)

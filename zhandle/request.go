@@ -1,7 +1,6 @@
 package zhandle
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -17,9 +16,14 @@ import (
 // and async forms, written out rather than built from closures so that
 // nothing escapes to the heap.
 
-// lockForRequest takes h.mu when the handle accepts requests; otherwise it
-// returns why not, with the lock released.
-func (h *Handle) lockForRequest() error {
+// admit takes h.mu when the request of e may be queued; otherwise it
+// returns why not, with the lock released: the synchronous caller's
+// context is already done (then nothing is sent), or the handle is
+// closing, expired or refused.
+func (h *Handle) admit(e *completion.Entry) error {
+	if err := e.ContextErr(); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	var err error
 	switch {
@@ -85,8 +89,8 @@ func (h *Handle) watcherFor(watch bool) Watcher {
 // wait waits for a synchronous entry. On nil the caller owns e, whose
 // result is ready; otherwise e is gone (recycled here, or by the loop when
 // ctx ended first).
-func (h *Handle) wait(ctx context.Context, e *completion.Entry) error {
-	if err := e.Wait(ctx); err != nil {
+func (h *Handle) wait(e *completion.Entry) error {
+	if err := e.Wait(); err != nil {
 		return err
 	}
 	if e.Rc != 0 {
@@ -115,7 +119,7 @@ func (h *Handle) queueCreate(e *completion.Entry, path string, data []byte, acl 
 		return fmt.Errorf("%w: empty ACL", ErrInvalidACL)
 	}
 	sp := h.serverPath(path)
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
@@ -160,7 +164,7 @@ func (h *Handle) queueDelete(e *completion.Entry, path string, version int32) er
 		return err
 	}
 	sp := h.serverPath(path)
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpDelete)
@@ -184,7 +188,7 @@ func (h *Handle) queueServerPathWatch(e *completion.Entry, op serialize.OpCode, 
 	if w != nil {
 		e.Watch = hashtable.Registration{Kind: kind, Path: sp, Watcher: w}
 	}
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
@@ -200,7 +204,7 @@ func (h *Handle) queueSetData(e *completion.Entry, path string, data []byte, ver
 		return err
 	}
 	sp := h.serverPath(path)
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpSetData)
@@ -216,7 +220,7 @@ func (h *Handle) queuePath(e *completion.Entry, op serialize.OpCode, path string
 		return err
 	}
 	sp := h.serverPath(path)
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
@@ -234,7 +238,7 @@ func (h *Handle) queueSetACL(e *completion.Entry, path string, version int32, ac
 		return fmt.Errorf("%w: empty ACL", ErrInvalidACL)
 	}
 	sp := h.serverPath(path)
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpSetACL)
@@ -244,7 +248,7 @@ func (h *Handle) queueSetACL(e *completion.Entry, path string, version int32, ac
 }
 
 func (h *Handle) queueReconfig(e *completion.Entry, joining, leaving, members string, fromConfig int64) error {
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpReconfig)

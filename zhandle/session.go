@@ -104,7 +104,7 @@ func (h *Handle) appendAuthsLocked(dst []byte) []byte {
 		dst = appendAuthPacket(dst, a.scheme, a.cert, h.cfg.maxFrame)
 		waiter := a.pending
 		if waiter == nil {
-			waiter = completion.Get(false) // a placeholder: nobody waits for a re-sent auth
+			waiter = completion.Get() // a placeholder: nobody waits for a re-sent auth
 		}
 		a.pending = nil
 		h.authSent.PushBack(waiter)
@@ -186,7 +186,7 @@ func (h *Handle) appendSetWatchesPacket(dst []byte, zxid int64, b [5][]string) [
 // queueSessionEvent queues a session event (type -1, no path) for the
 // default watcher and every registered watcher, without removing any.
 func (h *Handle) queueSessionEvent(state State) {
-	e := completion.Get(false)
+	e := completion.Get()
 	e.Op = serialize.OpNotify
 	e.Xid = serialize.XidWatcherEvent
 	e.Event = Event{Type: EventSession, State: state}

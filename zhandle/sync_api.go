@@ -11,18 +11,22 @@ import (
 
 // The synchronous API (zoo_create, zoo_get, ...). Each call queues the
 // request like its asynchronous twin and waits on the entry's condition
-// variable; the loop decodes the reply straight into the entry. ctx ending
-// abandons the wait and returns ctx.Err(); the request itself may still
-// take effect on the server.
+// variable; the loop decodes the reply straight into the entry. A ctx
+// already done sends nothing; ctx ending later abandons the wait and
+// returns ctx.Err(), and the request may still take effect on the server
+// (the package doc, "Contexts").
 
 // Create creates a node and returns its path (the sequential name when the
 // mode is sequential) (zoo_create). For TTL modes use CreateTTL.
+// If ctx ends while the request is in flight, the node may or may not
+// have been created: Exists tells for a plain name; a sequential name is
+// unknown then, which is why recipes put a unique prefix in it.
 func (h *Handle) Create(ctx context.Context, path string, data []byte, acl []ACL, mode CreateMode) (string, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueCreate(e, path, data, acl, mode, 0, false); err != nil {
 		return "", dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return "", err
 	}
 	created := e.Path
@@ -31,22 +35,24 @@ func (h *Handle) Create(ctx context.Context, path string, data []byte, acl []ACL
 }
 
 // Create2 creates a node and returns its path and Stat (zoo_create2).
+// A ctx that ends in flight leaves the outcome unknown, as for Create.
 func (h *Handle) Create2(ctx context.Context, path string, data []byte, acl []ACL, mode CreateMode) (string, Stat, error) {
 	return h.create2(ctx, path, data, acl, mode, 0)
 }
 
 // CreateTTL creates a node with a time to live, for the modes
 // PersistentWithTTL and PersistentSequentialWithTTL (zoo_create2_ttl).
+// A ctx that ends in flight leaves the outcome unknown, as for Create.
 func (h *Handle) CreateTTL(ctx context.Context, path string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) (string, Stat, error) {
 	return h.create2(ctx, path, data, acl, mode, ttl)
 }
 
 func (h *Handle) create2(ctx context.Context, path string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) (string, Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueCreate(e, path, data, acl, mode, ttl, true); err != nil {
 		return "", Stat{}, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return "", Stat{}, err
 	}
 	created, stat := e.Path, e.Stat
@@ -55,17 +61,19 @@ func (h *Handle) create2(ctx context.Context, path string, data []byte, acl []AC
 }
 
 // Delete deletes a node if its version matches; -1 matches any (zoo_delete).
+// If ctx ends while the request is in flight, the node may or may not have
+// been deleted; Exists tells.
 func (h *Handle) Delete(ctx context.Context, path string, version int32) error {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueDelete(e, path, version); err != nil {
 		return dropEntry(e, err)
 	}
-	return h.waitVoid(ctx, e)
+	return h.waitVoid(e)
 }
 
 // waitVoid waits for a request whose only result is its return code.
-func (h *Handle) waitVoid(ctx context.Context, e *completion.Entry) error {
-	if err := h.wait(ctx, e); err != nil {
+func (h *Handle) waitVoid(e *completion.Entry) error {
+	if err := h.wait(e); err != nil {
 		return err
 	}
 	completion.Put(e)
@@ -84,16 +92,16 @@ func (h *Handle) WExists(ctx context.Context, path string, w Watcher) (Stat, err
 }
 
 func (h *Handle) exists(ctx context.Context, path string, w Watcher) (Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queuePathWatch(e, serialize.OpExists, hashtable.KindExists, path, w); err != nil {
 		return Stat{}, dropEntry(e, err)
 	}
-	return h.waitStat(ctx, e)
+	return h.waitStat(e)
 }
 
 // waitStat waits for a request whose result is a Stat.
-func (h *Handle) waitStat(ctx context.Context, e *completion.Entry) (Stat, error) {
-	if err := h.wait(ctx, e); err != nil {
+func (h *Handle) waitStat(e *completion.Entry) (Stat, error) {
+	if err := h.wait(e); err != nil {
 		return Stat{}, err
 	}
 	stat := e.Stat
@@ -121,17 +129,17 @@ func (h *Handle) WGet(ctx context.Context, path string, w Watcher) ([]byte, Stat
 }
 
 func (h *Handle) get(ctx context.Context, path string, dst []byte, w Watcher) ([]byte, Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	e.Data = dst
 	if err := h.queuePathWatch(e, serialize.OpGetData, hashtable.KindData, path, w); err != nil {
 		return nil, Stat{}, dropEntry(e, err)
 	}
-	return h.waitData(ctx, e)
+	return h.waitData(e)
 }
 
 // waitData waits for a request whose result is data and a Stat.
-func (h *Handle) waitData(ctx context.Context, e *completion.Entry) ([]byte, Stat, error) {
-	if err := h.wait(ctx, e); err != nil {
+func (h *Handle) waitData(e *completion.Entry) ([]byte, Stat, error) {
+	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
 	data, stat := e.Data, e.Stat
@@ -141,13 +149,15 @@ func (h *Handle) waitData(ctx context.Context, e *completion.Entry) ([]byte, Sta
 }
 
 // Set writes a node's data if its version matches; -1 matches any
-// (zoo_set2). It returns the new Stat.
+// (zoo_set2). It returns the new Stat. If ctx ends while the request is
+// in flight, the data may or may not have been written: read the node
+// back, or retry with the version read before so it cannot apply twice.
 func (h *Handle) Set(ctx context.Context, path string, data []byte, version int32) (Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueSetData(e, path, data, version); err != nil {
 		return Stat{}, dropEntry(e, err)
 	}
-	return h.waitStat(ctx, e)
+	return h.waitStat(e)
 }
 
 // GetChildren returns the names of a node's children (zoo_get_children).
@@ -176,11 +186,11 @@ func (h *Handle) WGetChildren2(ctx context.Context, path string, w Watcher) ([]s
 }
 
 func (h *Handle) children(ctx context.Context, op serialize.OpCode, path string, w Watcher) ([]string, Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queuePathWatch(e, op, hashtable.KindChild, path, w); err != nil {
 		return nil, Stat{}, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
 	children, stat := e.Children, e.Stat
@@ -191,11 +201,11 @@ func (h *Handle) children(ctx context.Context, op serialize.OpCode, path string,
 
 // GetACL returns a node's ACL and Stat (zoo_get_acl).
 func (h *Handle) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queuePath(e, serialize.OpGetACL, path); err != nil {
 		return nil, Stat{}, dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
 	acl, stat := e.ACL, e.Stat
@@ -204,23 +214,24 @@ func (h *Handle) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) {
 }
 
 // SetACL replaces a node's ACL if its ACL version matches; -1 matches any
-// (zoo_set_acl).
+// (zoo_set_acl). If ctx ends while the request is in flight, the ACL may
+// or may not have been replaced; GetACL tells.
 func (h *Handle) SetACL(ctx context.Context, path string, version int32, acl []ACL) error {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueSetACL(e, path, version, acl); err != nil {
 		return dropEntry(e, err)
 	}
-	return h.waitVoid(ctx, e)
+	return h.waitVoid(e)
 }
 
 // Sync makes the server the handle is connected to catch up with the
 // leader, and returns the path (zoo_async's synchronous twin).
 func (h *Handle) Sync(ctx context.Context, path string) (string, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queuePath(e, serialize.OpSync, path); err != nil {
 		return "", dropEntry(e, err)
 	}
-	if err := h.wait(ctx, e); err != nil {
+	if err := h.wait(e); err != nil {
 		return "", err
 	}
 	synced := e.Path
@@ -231,21 +242,23 @@ func (h *Handle) Sync(ctx context.Context, path string) (string, error) {
 // GetConfig returns the ensemble configuration, the data of
 // /zookeeper/config, which is outside any chroot (zoo_getconfig).
 func (h *Handle) GetConfig(ctx context.Context, watch bool) ([]byte, Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueServerPathWatch(e, serialize.OpGetData, hashtable.KindData, serialize.ConfigNode, h.watcherFor(watch)); err != nil {
 		return nil, Stat{}, dropEntry(e, err)
 	}
-	return h.waitData(ctx, e)
+	return h.waitData(e)
 }
 
 // Reconfig changes the ensemble membership, incrementally (joining,
 // leaving: comma-separated server specs and ids) or wholesale (members),
 // if the current config version is fromConfig (-1: any); it returns the
-// new configuration (zoo_reconfig).
+// new configuration (zoo_reconfig). If ctx ends while the request is in
+// flight, the reconfiguration may or may not have happened; GetConfig
+// tells, and a fromConfig other than -1 keeps a retry from applying twice.
 func (h *Handle) Reconfig(ctx context.Context, joining, leaving, members string, fromConfig int64) ([]byte, Stat, error) {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueReconfig(e, joining, leaving, members, fromConfig); err != nil {
 		return nil, Stat{}, dropEntry(e, err)
 	}
-	return h.waitData(ctx, e)
+	return h.waitData(e)
 }

@@ -11,13 +11,15 @@ import (
 // AddAuth adds an identity to the session, e.g. scheme "digest" with
 // "user:password" (zoo_add_auth). The handle keeps it and sends it again
 // after every reconnect. A failed authentication makes the session
-// unrecoverable (StateAuthFailed).
+// unrecoverable (StateAuthFailed). If ctx ends while the request is in
+// flight, the handle still keeps the identity and the server's answer
+// still decides the session's state.
 func (h *Handle) AddAuth(ctx context.Context, scheme string, cert []byte) error {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueAuth(e, scheme, cert); err != nil {
 		return dropEntry(e, err)
 	}
-	return h.waitVoid(ctx, e)
+	return h.waitVoid(e)
 }
 
 // AAddAuth is the asynchronous AddAuth; cb runs when the server has
@@ -37,7 +39,7 @@ func (h *Handle) queueAuth(e *completion.Entry, scheme string, cert []byte) erro
 	if size := 8 + 4 + 4 + len(scheme) + 4 + len(cert); size > h.cfg.maxFrame {
 		return fmt.Errorf("%w: auth packet of %d bytes exceeds the frame limit", ErrBadArguments, size)
 	}
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	defer h.mu.Unlock()
@@ -67,7 +69,7 @@ func (h *Handle) queueAuth(e *completion.Entry, scheme string, cert []byte) erro
 // there only while the handle has no other watch on the path (it is then
 // sent as "any"); otherwise the server answers ErrMarshalling.
 func (h *Handle) RemoveWatches(ctx context.Context, path string, wt WatcherType, w Watcher, local bool) error {
-	e := completion.Get(true)
+	e := completion.GetSync(ctx)
 	if err := h.queueRemoveWatches(e, path, wt, w, local); err != nil {
 		return dropEntry(e, err)
 	}
@@ -75,7 +77,7 @@ func (h *Handle) RemoveWatches(ctx context.Context, path string, wt WatcherType,
 		completion.Put(e)
 		return nil
 	}
-	return h.waitVoid(ctx, e)
+	return h.waitVoid(e)
 }
 
 // RemoveAllWatches removes every watch of type wt on path
@@ -99,12 +101,15 @@ func (h *Handle) queueRemoveWatches(e *completion.Entry, path string, wt Watcher
 	if wt < WatcherChildren || wt > WatcherPersistentRecursive {
 		return fmt.Errorf("%w: unknown watcher type %d", ErrBadArguments, int32(wt))
 	}
+	if err := e.ContextErr(); err != nil {
+		return err // a local removal too changes nothing once ctx is done
+	}
 	sp := h.serverPath(path)
 	if !local {
 		// The state first, as remove_watches in zookeeper.c: a closed or
 		// expired handle says so rather than ErrNoWatcher (Close clears
 		// the tables).
-		if err := h.lockForRequest(); err != nil {
+		if err := h.admit(e); err != nil {
 			return err
 		}
 		h.mu.Unlock()
@@ -123,7 +128,7 @@ func (h *Handle) queueRemoveWatches(e *completion.Entry, path string, wt Watcher
 	if w != nil {
 		op = serialize.OpCheckWatches
 	}
-	if err := h.lockForRequest(); err != nil {
+	if err := h.admit(e); err != nil {
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
@@ -166,7 +171,7 @@ func (h *Handle) removeLocalWatches(e *completion.Entry) {
 // queues a watch-removed event for each on l.
 func (h *Handle) queueRemovedEvents(l *completion.List, sp string, wt WatcherType, w Watcher) {
 	for _, r := range h.watches.Remove(sp, wt, w) {
-		n := completion.Get(false)
+		n := completion.Get()
 		n.Op = serialize.OpNotify
 		n.Xid = serialize.XidWatcherEvent
 		n.Event = Event{Type: r.Type, State: h.State(), Path: h.clientPath(sp)}
