@@ -38,6 +38,12 @@ func indexOf(list []entry, w Watcher) int {
 	return -1
 }
 
+// Same reports whether a and b are one watcher by the rule of the tables
+// (see Watcher): both have an identity and a == b. It never panics.
+func Same(a, b Watcher) bool {
+	return hasIdentity(a) && a == b
+}
+
 // linearScanMax is how many watchers a collection checks for duplicates by a
 // linear scan before it switches to a set.
 const linearScanMax = 32

@@ -47,6 +47,8 @@ type conn struct {
 	retryAt  time.Time // no connect before this (the delay after a full pass)
 	lastSend time.Time
 	lastRecv time.Time
+	lastPing time.Time // when the last ping was queued, or the session established
+	pingSent time.Time // when the ping awaiting its reply was queued; zero when none is
 
 	lastResolve time.Time // of the host names, for WithResolutionDelay
 	lostAt      time.Time // when the last established connection was lost; zero while established
@@ -109,13 +111,19 @@ func (h *Handle) Interest() (fd int, events int16, timeout time.Duration) {
 	}
 	timeout = toRecv
 	if c.phase == phaseEstablished {
-		toPing := recvTimeout/3 - now.Sub(c.lastSend)
-		if toPing <= 0 {
-			h.queuePing()
-			h.flush(now)
-			toPing = recvTimeout / 3
+		if c.pingSent.IsZero() {
+			// One ping per third of the timeout, even while requests
+			// flow (C pings only when idle): its reply is what keeps
+			// SessionAliveUntil within a third of the timeout of now.
+			toPing := recvTimeout/3 - now.Sub(c.lastPing)
+			if toPing <= 0 {
+				h.queuePing()
+				c.lastPing, c.pingSent = now, now
+				h.flush(now)
+				toPing = recvTimeout / 3
+			}
+			timeout = min(timeout, toPing)
 		}
-		timeout = min(timeout, toPing)
 		if h.State() == StateReadOnly {
 			timeout = min(timeout, h.probeRW(now))
 		}
@@ -536,6 +544,7 @@ func (h *Handle) queuePing() {
 func (h *Handle) dropConn(rc Error) {
 	c := &h.c
 	wasEstablished := c.phase == phaseEstablished
+	c.pingSent = time.Time{}
 	h.closeSocket()
 	h.mu.Lock()
 	closing := h.closing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,8 @@ type Handle struct {
 	completionGoID atomic.Uint64 // goroutine of do_completion, for Close from a callback
 
 	recvTimeout atomic.Int64 // ns: requested until the handshake, then negotiated
+	born        time.Time    // Init's time: the origin of heardAt
+	heardAt     atomic.Int64 // ns after born: the server provably heard from the session then or later; 0 before any session
 	sessionID   atomic.Int64 // for the log; ClientID under mu is the truth
 	lastZxid    atomic.Int64 // last_zxid: the newest zxid seen in a reply
 	watcher     atomic.Pointer[Watcher]
@@ -59,6 +62,7 @@ type Handle struct {
 	authSent      completion.List            // one entry per auth reply still due: the AddAuth waiter, or a placeholder for a re-send
 	xid           int32                      // the last xid handed out
 	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change
+	sessionSubs   []*sessionSub              // AddSessionWatcher's watchers, in the order added
 	authCause     error                      // why SASL or TLS failed, for WaitConnected in StateAuthFailed
 
 	c    conn         // owned by the I/O goroutine
@@ -101,6 +105,7 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 		loopDone:       make(chan struct{}),
 		completionDone: make(chan struct{}),
 		state:          StateNotConnected,
+		born:           time.Now(),
 		clientID:       cfg.clientID,
 		hosts:          newHostList(addrs),
 		hostSpec:       hostList,
@@ -358,4 +363,66 @@ func (h *Handle) queueCloseSessionLocked() {
 	if err := h.finishFrameLocked(e, start); err != nil {
 		completion.Put(e) // a bare header cannot exceed the frame limit
 	}
+}
+
+// AddSessionWatcher registers w for every session event of the handle
+// from now on (Type EventSession: StateConnecting after a connection
+// loss, StateConnected or StateReadOnly once a session is established,
+// StateExpiredSession, StateAuthFailed), delivered on the completion
+// goroutine in order with watch events and callbacks. Unlike a watch it
+// needs no node, and it lasts until remove is called or the handle is
+// closed; it is how a recipe holding a lock or a cache learns that what it
+// holds may be lost. A watcher also registered on nodes gets each session
+// event once. remove is idempotent and safe from any goroutine, the
+// watcher itself included; once it has returned, w is not called again
+// unless a delivery to w is already running on the completion goroutine.
+func (h *Handle) AddSessionWatcher(w Watcher) (remove func()) {
+	sub := &sessionSub{w: w}
+	h.mu.Lock()
+	h.sessionSubs = append(h.sessionSubs, sub)
+	h.mu.Unlock()
+	return func() {
+		sub.removed.Store(true)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if i := slices.Index(h.sessionSubs, sub); i >= 0 {
+			h.sessionSubs = slices.Delete(h.sessionSubs, i, i+1)
+		}
+	}
+}
+
+// sessionSub is one AddSessionWatcher registration.
+type sessionSub struct {
+	w       Watcher
+	removed atomic.Bool
+}
+
+func (s *sessionSub) Process(ev Event) {
+	if !s.removed.Load() {
+		s.w.Process(ev)
+	}
+}
+
+// SessionAliveUntil returns a time before which the server cannot have
+// expired the session: the negotiated session timeout after the last
+// moment the server provably heard from the handle (the send time of the
+// newest ping it answered, or of the handshake). While connected it
+// advances with every ping, at least every third of the timeout; after a
+// connection loss it stands still. Whoever holds something the session
+// owns (a lock, leadership, an ephemeral node) and is not connected again
+// by then must treat it as lost from then on, before the server could give
+// it to another session; the recipes do. It is the zero Time until a
+// session has been established.
+func (h *Handle) SessionAliveUntil() time.Time {
+	heard := h.heardAt.Load()
+	if heard == 0 {
+		return time.Time{}
+	}
+	return h.born.Add(time.Duration(heard) + h.RecvTimeout())
+}
+
+// markHeard records that the server received, at t or later, what the
+// handle sent at t (SessionAliveUntil).
+func (h *Handle) markHeard(t time.Time) {
+	h.heardAt.Store(max(int64(t.Sub(h.born)), 1))
 }

@@ -2,6 +2,7 @@ package zhandle
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/serialize"
@@ -20,6 +21,12 @@ func (h *Handle) processReply(body []byte) error {
 	body = body[n:]
 	switch hdr.Xid {
 	case serialize.XidPing:
+		if !h.c.pingSent.IsZero() {
+			// The server answers in order, so it had this ping, and
+			// everything before it, when it answered.
+			h.markHeard(h.c.pingSent)
+			h.c.pingSent = time.Time{}
+		}
 		return nil
 	case serialize.XidWatcherEvent:
 		return h.processNotification(body)

@@ -86,6 +86,8 @@ func (h *Handle) establishSession(readOnly bool) {
 	c.wbuf = h.appendSetWatches(prefix)
 	c.woff = 0
 	c.phase = phaseEstablished
+	c.lastPing = time.Now()
+	h.markHeard(c.lastSend) // the server answered what was written last: the handshake, or SASL's last step
 	c.tried, c.tlsRefusals = 0, 0
 	c.lostAt = time.Time{}
 	c.probe.reset()
@@ -194,5 +196,12 @@ func (h *Handle) queueSessionEvent(state State) {
 	if !slices.Contains(e.Watchers, h.defaultRef) { // == on interfaces of other dynamic types is false, never a panic
 		e.Watchers = append(e.Watchers, h.defaultRef)
 	}
+	h.mu.Lock()
+	for _, sub := range h.sessionSubs {
+		if !slices.ContainsFunc(e.Watchers, func(w Watcher) bool { return hashtable.Same(w, sub.w) }) {
+			e.Watchers = append(e.Watchers, sub)
+		}
+	}
+	h.mu.Unlock()
 	h.c.completed.PushBack(e)
 }
