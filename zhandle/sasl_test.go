@@ -17,7 +17,7 @@ import (
 var saslUsers = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
 
 // saslACL grants everything to the SASL user alice only.
-var saslACL = []ACL{{Perms: int32(PermAll), ID: ID{Scheme: "sasl", ID: "alice"}}}
+var saslACL = []ACL{{Perms: PermAll, ID: ID{Scheme: "sasl", ID: "alice"}}}
 
 // saslWho returns the identities WhoAmI reports, as "scheme:user".
 func saslWho(t *testing.T, h *Handle) []string {
