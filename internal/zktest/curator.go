@@ -304,10 +304,10 @@ func (c *Curator) Do(ctx context.Context, cmd string, args ...string) (string, e
 	return "", fmt.Errorf("%s: %w", call, err)
 }
 
-// DoJSON is Do with the result decoded into out.
+// DoJSON is Do with the result decoded into out, or dropped if out is nil.
 func (c *Curator) DoJSON(ctx context.Context, out any, cmd string, args ...string) error {
 	result, err := c.Do(ctx, cmd, args...)
-	if err != nil {
+	if err != nil || out == nil {
 		return err
 	}
 	if err := json.Unmarshal([]byte(result), out); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
 	"strconv"
@@ -72,18 +73,27 @@ func TestCuratorInstallationNamesPackage(t *testing.T) {
 	}
 }
 
+func TestCuratorDriverDies(t *testing.T) {
+	cur := StartCurator(t)
+	ctx, cancel := context.WithTimeout(context.Background(), curatorTimeout)
+	defer cancel()
+	if err := cur.proc.kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cur.WaitEvent(ctx, "c1", "state"); err == nil || !strings.Contains(err.Error(), "curator JVM stopped") {
+		t.Errorf("WaitEvent after the JVM died: %v", err)
+	}
+	if _, err := cur.Do(ctx, "ping"); err == nil || !strings.Contains(err.Error(), "curator JVM stopped") {
+		t.Errorf("Do after the JVM died: %v", err)
+	}
+}
+
 // do runs a command that must succeed and decodes its result into out,
 // unless out is nil.
 func do(t *testing.T, ctx context.Context, cur *Curator, out any, cmd string, args ...string) {
 	t.Helper()
-	result, err := cur.Do(ctx, cmd, args...)
-	if err != nil {
+	if err := cur.DoJSON(ctx, out, cmd, args...); err != nil {
 		t.Fatal(err)
-	}
-	if out != nil {
-		if err := json.Unmarshal([]byte(result), out); err != nil {
-			t.Fatalf("%s: result %s: %v", cmd, result, err)
-		}
 	}
 }
 
@@ -183,6 +193,11 @@ func testCuratorErrors(t *testing.T, ctx context.Context, cur *Curator, _ *Serve
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s %q: error %v, want one containing %q", tt.cmd, tt.args, err, tt.want)
 		}
+	}
+	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if _, err := cur.WaitEvent(short, "nobody", "never"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitEvent for an event that never comes: %v, want the deadline", err)
 	}
 	// A failed "new" leaves no name behind.
 	if _, err := cur.Do(ctx, "lock.acquire", "errors-m2"); err == nil || !strings.Contains(err.Error(), "no client or recipe named errors-m2") {
