@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,7 +23,7 @@ func Example() {
 			}
 			return lineedit.Completion{Start: start}
 		},
-		HistoryFile: filepath.Join(os.Getenv("HOME"), ".example_history"),
+		HistoryFile: os.ExpandEnv("$HOME/.example_history"),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err) // not a terminal
