@@ -252,9 +252,12 @@ func (h *Handle) GetConfig(ctx context.Context, watch bool) ([]byte, Stat, error
 // Reconfig changes the ensemble membership, incrementally (joining,
 // leaving: comma-separated server specs and ids) or wholesale (members),
 // if the current config version is fromConfig (-1: any); it returns the
-// new configuration (zoo_reconfig). If ctx ends while the request is in
-// flight, the reconfiguration may or may not have happened; GetConfig
-// tells, and a fromConfig other than -1 keeps a retry from applying twice.
+// new configuration (zoo_reconfig). An empty string is an argument not
+// given and travels as null, as the C client's NULL: the reconfig is
+// incremental unless members is non-empty. If ctx ends while the request
+// is in flight, the reconfiguration may or may not have happened;
+// GetConfig tells, and a fromConfig other than -1 keeps a retry from
+// applying twice.
 func (h *Handle) Reconfig(ctx context.Context, joining, leaving, members string, fromConfig int64) ([]byte, Stat, error) {
 	e := completion.GetSync(ctx)
 	if err := h.queueReconfig(e, joining, leaving, members, fromConfig); err != nil {

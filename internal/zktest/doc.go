@@ -14,6 +14,11 @@
 //	ens.Servers[ens.Leader()].Kill()
 //	err = ens.WaitQuorum(ctx)              // the other two elect a leader
 //
+// An ensemble can be reconfigured (reconfigEnabled=true,
+// standaloneEnabled=false, a dynamic configuration file) by the super
+// user; Members gives the lines of Reconfig's members argument and
+// ParseConfig reads the configuration it returns.
+//
 // Each server is a JVM running org.apache.zookeeper.server.quorum.QuorumPeerMain
 // from ZooKeeperJar (the Debian packages zookeeper and libzookeeper-java;
 // ClasspathEnv overrides), with java from JAVA_HOME or PATH. It lives in a
