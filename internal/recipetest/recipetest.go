@@ -191,3 +191,25 @@ func Main(m *testing.M) {
 	zktest.KillAll()
 	os.Exit(code)
 }
+
+// DataWatches returns, per path, how many sessions the server has a data
+// watch for (four-letter word wchp: getData and exists watches; child
+// watches are not listed).
+func DataWatches(t testing.TB, srv *zktest.Server) map[string]int {
+	t.Helper()
+	out, err := srv.FourLetter("wchp")
+	if err != nil {
+		t.Fatalf("wchp: %v", err)
+	}
+	watches := map[string]int{}
+	path := ""
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "/"):
+			path = line
+		case strings.HasPrefix(line, "\t0x") && path != "":
+			watches[path]++
+		}
+	}
+	return watches
+}
