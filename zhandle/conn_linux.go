@@ -76,10 +76,17 @@ func (c *conn) init() {
 	c.wbuf = make([]byte, 0, initialWriteBuf)
 }
 
+// driver is the Handle as the poll loop sees it (loop.Handler and
+// loop.Expecter). Its methods run only on the loop's goroutine, so they
+// are not the Handle's: the threaded C client hides zookeeper_interest and
+// zookeeper_process from its users for the same reason.
+type driver Handle
+
 // Interest is the port of zookeeper_interest: it opens a connection when
 // there is none, applies the receive deadline and the ping interval, and
 // says what to poll for and for how long.
-func (h *Handle) Interest() (fd int, events int16, timeout time.Duration) {
+func (d *driver) Interest() (fd int, events int16, timeout time.Duration) {
+	h := (*Handle)(d)
 	c := &h.c
 	now := time.Now()
 	if c.stopped || h.closeDue(now) {
@@ -146,7 +153,8 @@ func (h *Handle) Interest() (fd int, events int16, timeout time.Duration) {
 // Process is the port of zookeeper_process and check_events: it finishes a
 // connect, reads and dispatches replies, writes queued requests, and hands
 // this turn's completions to the completion goroutine.
-func (h *Handle) Process(revents int16) bool {
+func (d *driver) Process(revents int16) bool {
+	h := (*Handle)(d)
 	c := &h.c
 	now := time.Now()
 	switch {
@@ -183,9 +191,9 @@ func (h *Handle) Process(revents int16) bool {
 // Requests merely in flight do not count: their replies come from another
 // process, seldom within a spin, and spinning for them cost more CPU time
 // than it saved (bench/compare).
-func (h *Handle) ExpectSoon() bool {
-	woke := h.c.woke
-	h.c.woke = false
+func (d *driver) ExpectSoon() bool {
+	woke := d.c.woke
+	d.c.woke = false
 	return woke
 }
 

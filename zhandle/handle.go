@@ -300,7 +300,7 @@ func (h *Handle) runLoop() {
 		h.c.handshakes.Wait() // a TLS handshake ends once its transport is closed
 		close(h.loopDone)
 	}()
-	if err := h.loop.Run(h); err != nil {
+	if err := h.loop.Run((*driver)(h)); err != nil {
 		h.log.Error("poll loop failed", "err", err)
 		h.mu.Lock()
 		h.closing = true // nothing could complete a later request

@@ -49,7 +49,7 @@ type CheckOp struct {
 // OpResult is the outcome of one operation of a Multi (zoo_op_result_t).
 // Path is set for creates, Stat for setData and stat-returning creates.
 type OpResult struct {
-	Op   serialize.OpCode
+	Op   OpCode
 	Err  error
 	Path string
 	Stat Stat
@@ -193,7 +193,7 @@ func decodeOps(body []byte, decodeOne func(mh *serialize.MultiHeader, rest []byt
 func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
 	var results []OpResult
 	err := decodeOps(body, func(mh *serialize.MultiHeader, rest []byte) (n int, err error) {
-		r := OpResult{Op: serialize.OpCode(mh.Type)}
+		r := OpResult{Op: OpCode(mh.Type)}
 		switch r.Op {
 		case serialize.OpCreate:
 			var resp serialize.CreateResponse
@@ -202,9 +202,9 @@ func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
 		case serialize.OpCreate2, serialize.OpCreateContainer, serialize.OpCreateTTL:
 			var resp serialize.Create2Response
 			n, err = resp.Decode(rest)
-			r.Path, r.Stat = h.clientPath(resp.Path), resp.Stat
+			r.Path, r.Stat = h.clientPath(resp.Path), Stat(resp.Stat)
 		case serialize.OpSetData:
-			n, err = r.Stat.Decode(rest)
+			n, err = (*serialize.Stat)(&r.Stat).Decode(rest)
 		case serialize.OpDelete, serialize.OpCheck:
 		case serialize.OpError:
 			var resp serialize.ErrorResponse

@@ -22,9 +22,6 @@ const (
 	AddWatchPersistentRecursive = serialize.AddWatchPersistentRecursive
 )
 
-// ClientInfo is one identity of a session, as WhoAmI reports it.
-type ClientInfo = serialize.ClientInfo
-
 // Callbacks of the newer requests.
 type (
 	// CountCompletion receives a number (GetAllChildrenNumber).
@@ -168,7 +165,7 @@ type GetChildrenOp struct{ Path string }
 // ReadResult is the outcome of one ReadOp: Data and Stat for a GetDataOp,
 // Children for a GetChildrenOp, or Err.
 type ReadResult struct {
-	Op       serialize.OpCode
+	Op       OpCode
 	Err      error
 	Data     []byte
 	Stat     Stat
@@ -230,12 +227,12 @@ func (h *Handle) queueMultiRead(e *completion.Entry, ops []ReadOp) error {
 func (h *Handle) decodeMultiRead(body []byte) ([]ReadResult, error) {
 	var results []ReadResult
 	err := decodeOps(body, func(mh *serialize.MultiHeader, rest []byte) (n int, err error) {
-		r := ReadResult{Op: serialize.OpCode(mh.Type)}
+		r := ReadResult{Op: OpCode(mh.Type)}
 		switch r.Op {
 		case serialize.OpGetData:
 			var resp serialize.GetDataResponse
 			n, err = resp.Decode(rest)
-			r.Data, r.Stat = resp.Data, resp.Stat
+			r.Data, r.Stat = resp.Data, Stat(resp.Stat)
 		case serialize.OpGetChildren:
 			var resp serialize.GetChildrenResponse
 			n, err = resp.Decode(rest)

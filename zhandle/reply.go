@@ -109,17 +109,24 @@ func (h *Handle) processNotification(body []byte) error {
 		h.log.Warn("ignoring watcher event of unknown type", "server", h.c.addr, "type", ev.Type, "path", ev.Path)
 		return nil
 	}
-	e := completion.Get()
-	e.Op = serialize.OpNotify
-	e.Xid = serialize.XidWatcherEvent
+	e := newNotification(typ, State(ev.State), h.clientPath(ev.Path))
 	e.Watchers = h.watches.Collect(e.Watchers, typ, ev.Path)
 	if len(e.Watchers) == 0 {
 		completion.Put(e)
 		return nil
 	}
-	e.Event = Event{Type: typ, State: State(ev.State), Path: h.clientPath(ev.Path)}
 	h.c.completed.PushBack(e)
 	return nil
+}
+
+// newNotification returns an entry that delivers an event (path without
+// the chroot) to the watchers the caller collects into it.
+func newNotification(typ EventType, state State, path string) *completion.Entry {
+	e := completion.Get()
+	e.Op = serialize.OpNotify
+	e.Xid = serialize.XidWatcherEvent
+	e.EventType, e.State, e.Path = typ, state, path
+	return e
 }
 
 // processAuthReply completes the oldest AddAuth (auth_completion_func). A

@@ -130,11 +130,13 @@ func (h *Handle) queueCreate(e *completion.Entry, path string, data []byte, acl 
 // appendCreateRequest appends a CreateTTLRequest for op createTTL, else a
 // CreateRequest.
 func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) []byte {
+	var buf aclBuf
+	wire := wireACL(acl, &buf)
 	if op == serialize.OpCreateTTL {
-		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode), TTL: ttl.Milliseconds()}
+		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: wire, Flags: int32(mode), TTL: ttl.Milliseconds()}
 		return req.Encode(dst)
 	}
-	req := serialize.CreateRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode)}
+	req := serialize.CreateRequest{Path: sp, Data: data, ACL: wire, Flags: int32(mode)}
 	return req.Encode(dst)
 }
 
@@ -242,7 +244,8 @@ func (h *Handle) queueSetACL(e *completion.Entry, path string, version int32, ac
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpSetACL)
-	req := serialize.SetACLRequest{Path: sp, ACL: acl, Version: version}
+	var buf aclBuf
+	req := serialize.SetACLRequest{Path: sp, ACL: wireACL(acl, &buf), Version: version}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
 }

@@ -188,17 +188,14 @@ func (h *Handle) appendSetWatchesPacket(dst []byte, zxid int64, b [5][]string) [
 // queueSessionEvent queues a session event (type -1, no path) for the
 // default watcher and every registered watcher, without removing any.
 func (h *Handle) queueSessionEvent(state State) {
-	e := completion.Get()
-	e.Op = serialize.OpNotify
-	e.Xid = serialize.XidWatcherEvent
-	e.Event = Event{Type: EventSession, State: state}
+	e := newNotification(EventSession, state, "")
 	e.Watchers = h.watches.CollectSession(e.Watchers)
-	if !slices.Contains(e.Watchers, h.defaultRef) { // == on interfaces of other dynamic types is false, never a panic
+	if !slices.Contains(e.Watchers, hashtable.Watcher(h.defaultRef)) { // == on interfaces of other dynamic types is false, never a panic
 		e.Watchers = append(e.Watchers, h.defaultRef)
 	}
 	h.mu.Lock()
 	for _, sub := range h.sessionSubs {
-		if !slices.ContainsFunc(e.Watchers, func(w Watcher) bool { return hashtable.Same(w, sub.w) }) {
+		if !slices.ContainsFunc(e.Watchers, func(w hashtable.Watcher) bool { return hashtable.Same(w, sub.w) }) {
 			e.Watchers = append(e.Watchers, sub)
 		}
 	}

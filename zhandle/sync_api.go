@@ -55,7 +55,7 @@ func (h *Handle) create2(ctx context.Context, path string, data []byte, acl []AC
 	if err := h.wait(e); err != nil {
 		return "", Stat{}, err
 	}
-	created, stat := e.Path, e.Stat
+	created, stat := e.Path, Stat(e.Stat)
 	completion.Put(e)
 	return created, stat, nil
 }
@@ -104,7 +104,7 @@ func (h *Handle) waitStat(e *completion.Entry) (Stat, error) {
 	if err := h.wait(e); err != nil {
 		return Stat{}, err
 	}
-	stat := e.Stat
+	stat := Stat(e.Stat)
 	completion.Put(e)
 	return stat, nil
 }
@@ -142,7 +142,7 @@ func (h *Handle) waitData(e *completion.Entry) ([]byte, Stat, error) {
 	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
-	data, stat := e.Data, e.Stat
+	data, stat := e.Data, Stat(e.Stat)
 	e.Data = nil
 	completion.Put(e)
 	return data, stat, nil
@@ -193,7 +193,7 @@ func (h *Handle) children(ctx context.Context, op serialize.OpCode, path string,
 	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
-	children, stat := e.Children, e.Stat
+	children, stat := e.Children, Stat(e.Stat)
 	e.Children = nil // handed to the caller
 	completion.Put(e)
 	return children, stat, nil
@@ -208,7 +208,7 @@ func (h *Handle) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) {
 	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
-	acl, stat := e.ACL, e.Stat
+	acl, stat := e.Value.([]ACL), Stat(e.Stat)
 	completion.Put(e)
 	return acl, stat, nil
 }

@@ -171,10 +171,7 @@ func (h *Handle) removeLocalWatches(e *completion.Entry) {
 // queues a watch-removed event for each on l.
 func (h *Handle) queueRemovedEvents(l *completion.List, sp string, wt WatcherType, w Watcher) {
 	for _, r := range h.watches.Remove(sp, wt, w) {
-		n := completion.Get()
-		n.Op = serialize.OpNotify
-		n.Xid = serialize.XidWatcherEvent
-		n.Event = Event{Type: r.Type, State: h.State(), Path: h.clientPath(sp)}
+		n := newNotification(r.Type, h.State(), h.clientPath(sp))
 		n.Watchers = append(n.Watchers, r.Watcher)
 		l.PushBack(n)
 	}

@@ -88,7 +88,7 @@ func TestOptSpecParse(t *testing.T) {
 
 func TestParseACL(t *testing.T) {
 	acl := func(perms zhandle.Perm, scheme, id string) zhandle.ACL {
-		return zhandle.ACL{Perms: int32(perms), ID: zhandle.ID{Scheme: scheme, ID: id}}
+		return zhandle.ACL{Perms: perms, ID: zhandle.ID{Scheme: scheme, ID: id}}
 	}
 	tests := []struct {
 		in   string
@@ -117,8 +117,8 @@ func TestParseACL(t *testing.T) {
 func TestWriteACL(t *testing.T) {
 	var b strings.Builder
 	writeACL(&b, []zhandle.ACL{
-		{Perms: int32(zhandle.PermAll), ID: zhandle.ID{Scheme: "world", ID: "anyone"}},
-		{Perms: int32(zhandle.PermRead | zhandle.PermDelete), ID: zhandle.ID{Scheme: "x509", ID: "CN=a,O=b}%"}},
+		{Perms: zhandle.PermAll, ID: zhandle.ID{Scheme: "world", ID: "anyone"}},
+		{Perms: zhandle.PermRead | zhandle.PermDelete, ID: zhandle.ID{Scheme: "x509", ID: "CN=a,O=b}%"}},
 	})
 	want := "'world,'anyone\n: cdrwa\n'x509,'CN=a%2CO=b%7D%25\n: dr\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
