@@ -21,44 +21,31 @@ import (
 // It runs on the handle's completion goroutine, or on a goroutine of
 // DeleteGuaranteed's own after a connection loss, and must not block.
 func DeleteGuaranteed(h *zhandle.Handle, path string, done func(error)) {
-	d := &guaranteedDelete{h: h, path: path, done: done}
-	d.send()
-}
-
-// guaranteedDelete is one DeleteGuaranteed.
-type guaranteedDelete struct {
-	h    *zhandle.Handle
-	path string
-	done func(error)
-}
-
-func (d *guaranteedDelete) send() {
-	if err := d.h.ADelete(d.path, -1, d.deleted); err != nil {
-		d.finish(err) // not queued: the handle is closed, or the path is bad
-	}
-}
-
-// deleted is the delete's completion, on the completion goroutine: it
-// must not wait for the connection there, so a retry waits on a goroutine.
-func (d *guaranteedDelete) deleted(err error) {
-	if !Retryable(err) {
-		d.finish(err)
-		return
-	}
-	go func() {
-		if err := d.h.WaitConnected(context.Background()); err != nil {
-			d.finish(err)
+	err := h.ADelete(path, -1, func(err error) {
+		if !Retryable(err) {
+			finishDelete(done, err)
 			return
 		}
-		d.send()
-	}()
+		// On the completion goroutine: wait for the connection elsewhere.
+		go func() {
+			if err := h.WaitConnected(context.Background()); err != nil {
+				finishDelete(done, err)
+				return
+			}
+			DeleteGuaranteed(h, path, done)
+		}()
+	})
+	if err != nil {
+		finishDelete(done, err) // not queued: the handle is closed, or the path is bad
+	}
 }
 
-func (d *guaranteedDelete) finish(err error) {
+// finishDelete tells done, if any, the outcome of a guaranteed delete.
+func finishDelete(done func(error), err error) {
 	if errors.Is(err, zhandle.ErrNoNode) {
 		err = nil
 	}
-	if d.done != nil {
-		d.done(err)
+	if done != nil {
+		done(err)
 	}
 }

@@ -124,8 +124,13 @@ func TestIsProtected(t *testing.T) {
 			t.Errorf("StripProtection(%q) = %q, want %q", tt.name, got, want)
 		}
 	}
-	if name := protectedName(RandomUUID(), "latch-0000000001"); !IsProtected(name) || len(name) != protectedLen+len("latch-0000000001") {
-		t.Errorf("protectedName made %q", name)
+	for _, dir := range []string{"/", "/a/b"} {
+		path, prefix := protectedPath(dir, "", "latch-0000000001")
+		name := path[strings.LastIndexByte(path, '/')+1:]
+		if !IsProtected(name) || len(name) != protectedLen+len("latch-0000000001") || Join(dir, name) != path ||
+			!strings.HasPrefix(name, prefix) || len(prefix) != protectedLen {
+			t.Errorf("protectedPath(%q) made %q, %q", dir, path, prefix)
+		}
 	}
 }
 

@@ -22,27 +22,52 @@ const (
 // RandomUUID returns a random (version 4) UUID in canonical text, lower
 // case with dashes, as Java's UUID.randomUUID().toString() writes it.
 func RandomUUID() string {
+	var u [uuidLen]byte
+	putUUID(&u)
+	return string(u[:])
+}
+
+// putUUID writes a random version 4 UUID in canonical text into u.
+func putUUID(u *[uuidLen]byte) {
 	var b [16]byte
 	_, _ = rand.Read(b[:])  // crypto/rand.Read never fails (Go 1.24)
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // variant 10 (RFC 4122)
-	var s [uuidLen]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:36], b[10:16])
-	return string(s[:])
+	hex.Encode(u[0:8], b[0:4])
+	u[8] = '-'
+	hex.Encode(u[9:13], b[4:6])
+	u[13] = '-'
+	hex.Encode(u[14:18], b[6:8])
+	u[18] = '-'
+	hex.Encode(u[19:23], b[8:10])
+	u[23] = '-'
+	hex.Encode(u[24:36], b[10:16])
 }
 
-// protectedName returns the last path component Curator's protection mode
-// makes of name: "_c_" + id + "-" + name.
-func protectedName(id, name string) string {
-	return protectedPrefix + id + "-" + name
+// protectedPath returns the path Curator's protection mode makes of name
+// in dir, dir/_c_<id>-name, with id a new random UUID when it is "", and
+// the protection prefix "_c_<id>-" within it. One allocation.
+func protectedPath(dir, id, name string) (path, prefix string) {
+	var b strings.Builder
+	b.Grow(len(dir) + 1 + protectedLen + len(name))
+	b.WriteString(dir)
+	if dir != "/" {
+		b.WriteByte('/')
+	}
+	start := b.Len()
+	b.WriteString(protectedPrefix)
+	if id == "" {
+		var u [uuidLen]byte
+		putUUID(&u)
+		b.Write(u[:])
+	} else {
+		b.WriteString(id)
+	}
+	b.WriteByte('-')
+	end := b.Len()
+	b.WriteString(name)
+	path = b.String()
+	return path, path[start:end]
 }
 
 // IsProtected reports whether a node name carries Curator's protection
@@ -117,14 +142,15 @@ func CreateProtected(ctx context.Context, h *zhandle.Handle, path string, data [
 	if err != nil {
 		return "", zhandle.Stat{}, err
 	}
-	return createProtected(ctx, h, dir, name, RandomUUID(), data, acl, mode)
+	return createProtected(ctx, h, dir, name, "", data, acl, mode)
 }
 
-// createProtected is CreateProtected with the first UUID given.
+// createProtected is CreateProtected with the first UUID given ("": a
+// random one).
 func createProtected(ctx context.Context, h *zhandle.Handle, dir, name, id string, data []byte, acl []zhandle.ACL, mode zhandle.CreateMode) (string, zhandle.Stat, error) {
 	for {
-		prefix := protectedName(id, "")
-		created, stat, err := Create(ctx, h, Join(dir, prefix+name), data, acl, mode)
+		path, prefix := protectedPath(dir, id, name)
+		created, stat, err := Create(ctx, h, path, data, acl, mode)
 		switch {
 		case err == nil:
 			return created, stat, nil
@@ -146,7 +172,7 @@ func createProtected(ctx context.Context, h *zhandle.Handle, dir, name, id strin
 		case found != "":
 			return found, stat, nil
 		}
-		id = RandomUUID() // a dead session's node may still be listed under the old one
+		id = "" // a new UUID: a dead session's node may still be listed under the old one
 	}
 }
 

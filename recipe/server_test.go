@@ -198,7 +198,8 @@ func testCreateProtectedDeadSession(t *testing.T, srv *zktest.Server) {
 	h, other := recipetest.Connect(t, hosts), recipetest.Connect(t, hosts)
 	ctx := recipetest.Context(t)
 	id := RandomUUID()
-	stale, _, err := Create(ctx, other, Join("/dir", protectedName(id, "member")), nil, zhandle.OpenACLUnsafe, zhandle.Ephemeral)
+	name, _ := protectedPath("/dir", id, "member")
+	stale, _, err := Create(ctx, other, name, nil, zhandle.OpenACLUnsafe, zhandle.Ephemeral)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,7 @@ func init() {
 		{name: "help", usage: "[command]", about: "list the commands, or describe one", from: "both", local: true, maxArgs: 1, run: cmdHelp},
 		{name: "history", about: "list the last commands", from: "zkCli.sh", local: true, maxArgs: 0, run: cmdHistory},
 		{name: "listquota", usage: "path", about: "print a quota", from: "zkCli.sh", missing: "quotas"},
+		{name: "lock", usage: "path [-- command [args...]]", about: "hold a lock on path that Curator's InterProcessMutex respects while command runs, or until interrupted", from: "zkcli", minArgs: 1, maxArgs: -1, run: cmdLock},
 		{name: "ls", usage: "[-s] [-w] [-R] path", about: "list a node's children (-R: the whole subtree)", from: "both", spec: optSpec{"s", "w", "R"}, minArgs: 1, maxArgs: 1, run: cmdLs},
 		{name: "ls2", usage: "path", about: "list a node's children and print its stat", from: "cli_mt", minArgs: 1, maxArgs: 1, run: cmdLs2},
 		{name: "myid", about: "print the session id", from: "cli_mt", maxArgs: 0, run: cmdMyID},

@@ -19,7 +19,7 @@ var errNoHandle = errors.New("lock: nil *zhandle.Handle")
 type contender struct {
 	h       *zhandle.Handle
 	dir     string
-	name    string   // what follows the protection prefix: "lock-", "__READ__", "__WRIT__", "lease-"
+	node    string   // the path of our nodes before the protection prefix: dir + "/lock-" ("__READ__", "__WRIT__", "lease-")
 	markers []string // what the directory's children sort by (recipe.SortSequential)
 	mode    zhandle.CreateMode
 	cfg     config
@@ -108,7 +108,7 @@ func (c *contender) create(ctx context.Context, hd *hold) error {
 		recipe.DeleteGuaranteed(c.h, hd.path, nil)
 		hd.path = ""
 	}
-	path, stat, err := recipe.CreateProtected(ctx, c.h, recipe.Join(c.dir, c.name), c.cfg.data, c.cfg.acl, c.mode)
+	path, stat, err := recipe.CreateProtected(ctx, c.h, c.node, c.cfg.data, c.cfg.acl, c.mode)
 	if err != nil {
 		return err
 	}

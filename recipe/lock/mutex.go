@@ -3,6 +3,8 @@ package lock
 import (
 	"context"
 
+	"github.com/zkloop/zkloop/recipe"
+
 	"github.com/zkloop/zkloop/zhandle"
 )
 
@@ -17,7 +19,7 @@ type Mutex struct {
 // NewMutex returns a Mutex on path, the lock's directory (Curator's
 // lockPath). Nothing is sent until Lock.
 func NewMutex(h *zhandle.Handle, path string, opts ...Option) *Mutex {
-	c := &contender{h: h, dir: path, name: "lock-", markers: []string{"lock-"},
+	c := &contender{h: h, dir: path, node: recipe.Join(path, "lock-"), markers: []string{"lock-"},
 		mode: zhandle.EphemeralSequential, cfg: newConfig(opts), admit: exclusive}
 	return &Mutex{r: newReentrant(c.acquire)}
 }

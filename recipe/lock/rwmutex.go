@@ -36,10 +36,10 @@ type RWMutex struct {
 // sent until Lock or RLock.
 func NewRWMutex(h *zhandle.Handle, path string, opts ...Option) *RWMutex {
 	cfg := newConfig(opts)
-	writer := &contender{h: h, dir: path, name: writeMarker, markers: readWriteMarkers,
+	writer := &contender{h: h, dir: path, node: recipe.Join(path, writeMarker), markers: readWriteMarkers,
 		mode: zhandle.EphemeralSequential, cfg: cfg, admit: exclusive}
 	reader := *writer
-	reader.name, reader.admit = readMarker, admitReader
+	reader.node, reader.admit = recipe.Join(path, readMarker), admitReader
 	// A downgrade's read node is not sequential: it takes the write node's
 	// number, so it sorts where the write node does and no writer queued
 	// behind the write node gets in when it goes (CURATOR-621, fixed so in
@@ -54,7 +54,7 @@ func NewRWMutex(h *zhandle.Handle, path string, opts ...Option) *RWMutex {
 			return reader.acquire(ctx, try)
 		}
 		d := downgrade
-		d.name = readMarker + recipe.SequenceKey(w.path, writeMarker)
+		d.node = reader.node + recipe.SequenceKey(w.path, writeMarker)
 		return d.acquire(ctx, false)
 	})
 	return rw

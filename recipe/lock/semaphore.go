@@ -35,11 +35,12 @@ func NewSemaphore(h *zhandle.Handle, path string, maxLeases int, opts ...Option)
 	cfg := newConfig(opts)
 	lockCfg := cfg
 	lockCfg.data, lockCfg.policy = recipe.DefaultData(), recipe.SessionErrorPolicy
+	locks, leases := recipe.Join(path, "locks"), recipe.Join(path, "leases")
 	return &Semaphore{
 		max: maxLeases,
-		locks: contender{h: h, dir: recipe.Join(path, "locks"), name: "lock-", markers: []string{"lock-"},
+		locks: contender{h: h, dir: locks, node: recipe.Join(locks, "lock-"), markers: []string{"lock-"},
 			mode: zhandle.EphemeralSequential, cfg: lockCfg, admit: exclusive},
-		leases: contender{h: h, dir: recipe.Join(path, "leases"), name: "lease-",
+		leases: contender{h: h, dir: leases, node: recipe.Join(leases, "lease-"),
 			mode: zhandle.EphemeralSequential, cfg: cfg},
 	}
 }
