@@ -108,7 +108,7 @@ func (c *contender) create(ctx context.Context, hd *hold) error {
 		recipe.DeleteGuaranteed(c.h, hd.path, nil)
 		hd.path = ""
 	}
-	path, stat, err := recipe.CreateProtected(ctx, c.h, c.node, c.cfg.data, c.cfg.acl, c.mode)
+	path, stat, err := recipe.CreateProtected(ctx, c.h, c.node, c.cfg.nodeData(), c.cfg.acl, c.mode)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ func TestRealServer(t *testing.T) {
 		{"LostOnOutsideDelete", testLostOnOutsideDelete},
 		{"ErrorPolicies", testErrorPolicies},
 		{"ConcurrentLockSameValue", testConcurrentLockSameValue},
+		{"NodeData", testNodeData},
 		{"RWReadersShare", testRWReadersShare},
 		{"RWWriterExcludes", testRWWriterExcludes},
 		{"RWReaderQueuesBehindWriter", testRWReaderQueuesBehindWriter},
@@ -38,6 +39,7 @@ func TestRealServer(t *testing.T) {
 		{"RWMutualExclusion", testRWMutualExclusion},
 		{"SemaphoreBound", testSemaphoreBound},
 		{"SemaphoreLease", testSemaphoreLease},
+		{"SemaphoreOnlyHeadWatchesLeases", testSemaphoreOnlyHeadWatchesLeases},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, newSite(t, srv)) })
 	}

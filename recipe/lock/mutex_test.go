@@ -472,3 +472,29 @@ func testConcurrentLockSameValue(t *testing.T, s *site) {
 	}
 	recipetest.WaitChildren(t, h, dir, 0)
 }
+
+// Lock nodes hold the local IP address as text, as Curator's default
+// data, or the caller's.
+func testNodeData(t *testing.T, s *site) {
+	h := s.connect()
+	ctx := recipetest.Context(t)
+	for _, tt := range []struct {
+		opts []lock.Option
+		want []byte
+	}{
+		{nil, recipe.DefaultData()},
+		{[]lock.Option{lock.WithData([]byte("go-agent-7"))}, []byte("go-agent-7")},
+	} {
+		m := lock.NewMutex(h, dir, tt.opts...)
+		if err := m.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		data, stat, err := h.Get(ctx, m.Node(), false)
+		if err != nil || string(data) != string(tt.want) || stat.EphemeralOwner != h.ClientID().SessionID {
+			t.Errorf("node data %q, owner %#x, %v; want %q of %#x", data, stat.EphemeralOwner, err, tt.want, h.ClientID().SessionID)
+		}
+		if err := m.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -10,17 +10,26 @@ import (
 type Option func(*config)
 
 type config struct {
-	data   []byte
-	acl    []zhandle.ACL
-	policy recipe.ErrorPolicy
+	data    []byte
+	dataSet bool // else recipe.DefaultData, looked up at the first create
+	acl     []zhandle.ACL
+	policy  recipe.ErrorPolicy
 }
 
 func newConfig(opts []Option) config {
-	c := config{data: recipe.DefaultData(), acl: zhandle.OpenACLUnsafe, policy: recipe.SessionErrorPolicy}
+	c := config{acl: zhandle.OpenACLUnsafe, policy: recipe.SessionErrorPolicy}
 	for _, o := range opts {
 		o(&c)
 	}
 	return c
+}
+
+// nodeData returns the data of the lock's nodes.
+func (c *config) nodeData() []byte {
+	if c.dataSet {
+		return c.data
+	}
+	return recipe.DefaultData()
 }
 
 // WithData sets the data of the lock's nodes (a semaphore's lease
@@ -28,7 +37,7 @@ func newConfig(opts []Option) config {
 // text, which is what Curator writes. The slice is used as it is: do not
 // modify it afterwards.
 func WithData(data []byte) Option {
-	return func(c *config) { c.data = data }
+	return func(c *config) { c.data, c.dataSet = data, true }
 }
 
 // WithACL sets the ACL of the lock's nodes; the default is

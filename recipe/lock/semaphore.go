@@ -34,7 +34,7 @@ type Semaphore struct {
 func NewSemaphore(h *zhandle.Handle, path string, maxLeases int, opts ...Option) *Semaphore {
 	cfg := newConfig(opts)
 	lockCfg := cfg
-	lockCfg.data, lockCfg.policy = recipe.DefaultData(), recipe.SessionErrorPolicy
+	lockCfg.dataSet, lockCfg.policy = false, recipe.SessionErrorPolicy
 	locks, leases := recipe.Join(path, "locks"), recipe.Join(path, "leases")
 	return &Semaphore{
 		max: maxLeases,

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
+	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/lock"
+	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
 )
 
@@ -104,4 +106,62 @@ func testSemaphoreLease(t *testing.T, s *site) {
 		}
 	}
 	recipetest.WaitChildren(t, h, semDir+"/leases", 0)
+}
+
+// Only the acquirer at the head of the semaphore's lock watches the
+// leases; the one queued behind it waits on the lock's predecessor node
+// (CURATOR.md P4).
+func testSemaphoreOnlyHeadWatchesLeases(t *testing.T, s *site) {
+	ctx := recipetest.Context(t)
+	holder, err := lock.NewSemaphore(s.connect(), semDir, 1).Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leases := s.root + semDir + "/leases"
+	listings := func(p *zktest.Proxy) (leaseLists, lockReads int) {
+		for _, r := range recipetest.Requests(p) {
+			switch {
+			case r.Op == serialize.OpGetChildren && r.Path == leases:
+				leaseLists++
+			case r.Op == serialize.OpGetData:
+				lockReads++
+			}
+		}
+		return leaseLists, lockReads
+	}
+	var proxies []*zktest.Proxy
+	var acquired []<-chan error
+	for i := range 2 {
+		h, p := s.proxied(recipetest.SessionTimeout)
+		p.RecordClientFrames()
+		proxies = append(proxies, p)
+		sem := lock.NewSemaphore(h, semDir, 1)
+		acquired = append(acquired, background(func() error {
+			l, err := sem.Acquire(ctx)
+			if err == nil {
+				err = l.Release()
+			}
+			return err
+		}))
+		// The head lists the leases (and waits); the next one reads its
+		// predecessor in the lock (and waits).
+		if err := p.WaitFor(ctx, func() bool {
+			lists, reads := listings(p)
+			return i == 0 && lists > 0 || i == 1 && reads > 0
+		}); err != nil {
+			t.Fatalf("acquirer %d: %v", i, err)
+		}
+	}
+	if lists, _ := listings(proxies[1]); lists != 0 {
+		t.Errorf("the queued acquirer listed the leases %d times", lists)
+	}
+	for _, a := range acquired {
+		pending(t, a, "an Acquire beyond the maximum")
+	}
+	if err := holder.Release(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acquired {
+		succeeds(t, a, "an Acquire after the release")
+	}
 }
