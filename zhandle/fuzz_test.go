@@ -11,6 +11,7 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/loop"
 	"github.com/zkloop/zkloop/serialize"
 )
@@ -98,7 +99,7 @@ func newFuzzHandle(t *testing.T, handshaking bool) *fuzzHandle {
 		completionDone: make(chan struct{}),
 		state:          StateConnected,
 		clientID:       connClientID(fuzzSession),
-		hosts:          newHostList([]address{{}}),
+		hosts:          hostlist.New([]hostlist.Address{{}}),
 		log:            cfg.logger,
 	}
 	h.defaultRef = defaultWatcher{h}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/internal/zktest"
 )
 
@@ -19,7 +20,7 @@ import (
 func newDrivenHandle(tb testing.TB, addr string) *Handle {
 	tb.Helper()
 	cfg := defaultConfig()
-	addrs, err := resolveHosts(context.Background(), addr)
+	addrs, err := hostlist.Resolve(context.Background(), addr)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func newDrivenHandle(tb testing.TB, addr string) *Handle {
 		loopDone:       make(chan struct{}),
 		completionDone: make(chan struct{}),
 		state:          StateNotConnected,
-		hosts:          newHostList(addrs),
+		hosts:          hostlist.New(addrs),
 		log:            cfg.logger,
 	}
 	h.defaultRef = defaultWatcher{h}

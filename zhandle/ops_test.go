@@ -823,6 +823,7 @@ func TestRejectedBeforeQueueing(t *testing.T) {
 	cases = append(cases,
 		rejected{"nil multi op", multiCall(func(string) []Op { return []Op{CheckOp{Path: "/a"}, nil} }), "", ErrBadArguments},
 		rejected{"empty auth scheme", addAuthCall("", []byte("x")), "", ErrBadArguments},
+		rejected{"auth packet over the frame limit", addAuthCall("digest", make([]byte, serialize.DefaultMaxBuffer)), "", ErrBadArguments},
 		rejected{"watcher type 0", removeWatchesCall(WatcherType(0), nil, false), "/a", ErrBadArguments},
 		rejected{"watcher type 6", removeWatchesCall(WatcherType(6), nil, true), "/a", ErrBadArguments},
 		rejected{"no watcher", removeWatchesCall(WatcherAny, nil, false), "/a", ErrNoWatcher},

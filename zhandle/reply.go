@@ -128,27 +128,3 @@ func newNotification(typ EventType, state State, path string) *completion.Entry 
 	e.EventType, e.State, e.Path = typ, state, path
 	return e
 }
-
-// processAuthReply completes the oldest AddAuth (auth_completion_func). A
-// failed auth makes the session unrecoverable (ZOO_AUTH_FAILED_STATE).
-func (h *Handle) processAuthReply(rc Error) {
-	h.mu.Lock()
-	e := h.authSent.PopFront()
-	if rc != 0 {
-		h.setStateLocked(StateAuthFailed)
-	}
-	h.mu.Unlock()
-	if e != nil {
-		if e.Callback == nil && !e.Synchronous() {
-			completion.Put(e) // a re-sent auth nobody waits for
-		} else {
-			e.Rc = rc
-			h.complete(e)
-		}
-	}
-	if rc != 0 {
-		h.log.Error("authentication failed", "server", h.c.addr, "err", rc)
-		h.queueSessionEvent(StateAuthFailed)
-		h.shutdownConn(ErrAuthFailed)
-	}
-}

@@ -259,3 +259,11 @@ func (h *Handle) queueReconfig(e *completion.Entry, joining, leaving, members st
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
 }
+
+func (h *Handle) queueWhoAmI(e *completion.Entry) error {
+	if err := h.admit(e); err != nil {
+		return err
+	}
+	start := h.beginFrameLocked(e, serialize.OpWhoAmI)
+	return h.commitLocked(e, start) // the request is the header alone
+}
