@@ -15,7 +15,10 @@ import (
 // requests each cycle costs, counted by a proxy in a run of its own (the
 // proxy's hop would slow the timed loop).
 func BenchmarkMutexUncontended(b *testing.B) {
-	srv := recipetest.Start(b) // a server of its own: no chroot, whose paths cost an allocation a request
+	// A server of its own: no chroot, whose paths cost an allocation a
+	// request, and containers swept every minute as by default, so that the
+	// lock's directory stays between cycles.
+	srv := zktest.Standalone(b)
 	ctx := context.Background()
 
 	p := zktest.NewProxy(b, srv.Addr())
@@ -55,7 +58,7 @@ func lockUnlock(b *testing.B, ctx context.Context, m *lock.Mutex) {
 // one hand-off: the holder's delete, the waiter's notification, its
 // listing, its claim.
 func BenchmarkMutexHandoff(b *testing.B) {
-	srv := recipetest.Start(b)
+	srv := zktest.Standalone(b)
 	hosts := srv.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -97,5 +100,35 @@ func BenchmarkMutexHandoff(b *testing.B) {
 		if err := <-done; err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A Go and a Java contender (Curator's InterProcessMutex, in the driver
+// JVM) taking turns on one lock, each queueing again as soon as it
+// releases: an op is one hold, handed over from the other language.
+func BenchmarkMutexHandoffJava(b *testing.B) {
+	srv := zktest.Standalone(b)
+	cur := zktest.StartCurator(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cur.NewClient("bench", srv.Addr(), recipetest.SessionTimeout)
+	if _, err := cur.Do(ctx, "mutex.new", "bench-m", "bench", dir); err != nil {
+		b.Fatal(err)
+	}
+	m := lock.NewMutex(recipetest.Connect(b, srv.Addr()), dir)
+	lockUnlock(b, ctx, m)
+	n := max(b.N/2, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	javaDone := make(chan error, 1)
+	go func() {
+		_, err := cur.LockLoop(ctx, "bench-m", n, "", "", 0)
+		javaDone <- err
+	}()
+	for range n {
+		lockUnlock(b, ctx, m)
+	}
+	if err := <-javaDone; err != nil {
+		b.Fatal(err)
 	}
 }

@@ -31,6 +31,7 @@ func TestRealServer(t *testing.T) {
 		{"ErrorPolicies", testErrorPolicies},
 		{"ConcurrentLockSameValue", testConcurrentLockSameValue},
 		{"NodeData", testNodeData},
+		{"RequestsPerCycle", testRequestsPerCycle},
 		{"RWReadersShare", testRWReadersShare},
 		{"RWWriterExcludes", testRWWriterExcludes},
 		{"RWReaderQueuesBehindWriter", testRWReaderQueuesBehindWriter},

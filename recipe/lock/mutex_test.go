@@ -356,6 +356,24 @@ func testLostBeforeServerExpiry(t *testing.T, s *site) {
 	if err := m.Lock(ctx); err != nil {
 		t.Fatal(err)
 	}
+	cutOff(t, ctx, observer, m, p)
+	p.Resume()
+	if err := m.Unlock(); !errors.Is(err, lock.ErrLost) {
+		t.Errorf("Unlock = %v, want ErrLost", err)
+	}
+	if err := h.WaitConnected(ctx); !errors.Is(err, zhandle.ErrSessionExpired) {
+		t.Fatalf("WaitConnected = %v, want the expiry", err)
+	}
+	if err := m.Lock(ctx); !errors.Is(err, zhandle.ErrSessionExpired) {
+		t.Errorf("Lock on an expired session = %v", err)
+	}
+}
+
+// cutOff black-holes the connection of m's holder and checks that Lost
+// closes no later than the server, having expired the session, deletes
+// the lock's node, as an observer's watch on it sees.
+func cutOff(t *testing.T, ctx context.Context, observer *zhandle.Handle, m *lock.Mutex, p *zktest.Proxy) {
+	t.Helper()
 	deleted := make(chan time.Time, 1)
 	if _, err := observer.WExists(ctx, m.Node(), zhandle.WatcherFunc(func(ev zhandle.Event) {
 		if ev.Type == zhandle.EventDeleted {
@@ -369,16 +387,6 @@ func testLostBeforeServerExpiry(t *testing.T, s *site) {
 	lostAt := time.Now()
 	if at := recipetest.Receive(t, deleted, "the server's deletion of the node"); at.Before(lostAt) {
 		t.Errorf("the server deleted the node at %v, before Lost closed at %v", at, lostAt)
-	}
-	p.Resume()
-	if err := m.Unlock(); !errors.Is(err, lock.ErrLost) {
-		t.Errorf("Unlock = %v, want ErrLost", err)
-	}
-	if err := h.WaitConnected(ctx); !errors.Is(err, zhandle.ErrSessionExpired) {
-		t.Fatalf("WaitConnected = %v, want the expiry", err)
-	}
-	if err := m.Lock(ctx); !errors.Is(err, zhandle.ErrSessionExpired) {
-		t.Errorf("Lock on an expired session = %v", err)
 	}
 }
 
@@ -496,5 +504,44 @@ func testNodeData(t *testing.T, s *site) {
 		if err := m.Unlock(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// An uncontended cycle costs four requests: the create and the listing
+// Lock waits for, the exists that watches the held node and Unlock's
+// delete, neither waited for.
+func testRequestsPerCycle(t *testing.T, s *site) {
+	h, p := s.proxied(recipetest.SessionTimeout)
+	ctx := recipetest.Context(t)
+	if err := recipe.CreateParents(ctx, h, dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Create(ctx, dir, nil, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
+		t.Fatal(err) // not a container: the sweeper leaves it between cycles
+	}
+	m := lock.NewMutex(h, dir)
+	p.RecordClientFrames()
+	const cycles = 5
+	for range cycles {
+		if err := m.Lock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.Sync(ctx, "/"); err != nil { // after the last delete
+		t.Fatal(err)
+	}
+	var want, got []serialize.OpCode
+	for range cycles {
+		want = append(want, serialize.OpCreate2, serialize.OpGetChildren, serialize.OpExists, serialize.OpDelete)
+	}
+	want = append(want, serialize.OpSync)
+	for _, r := range recipetest.Requests(p) {
+		got = append(got, r.Op)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests of %d cycles (-want +got):\n%s", cycles, diff)
 	}
 }
