@@ -132,7 +132,8 @@ func testCreateProtectedLostReply(t *testing.T, srv *zktest.Server) {
 func testCreateProtectedCancelledInFlight(t *testing.T, srv *zktest.Server) {
 	h, direct, p := proxied(t, srv, recipetest.SessionTimeout)
 	ctx := recipetest.Context(t)
-	if err := CreateParents(ctx, h, "/dir/x"); err != nil {
+	// Persistent: the sweeper would remove a container emptied by the cleanup.
+	if _, err := h.Create(ctx, "/dir", nil, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
 		t.Fatal(err)
 	}
 	_, before, err := direct.GetChildren2(ctx, "/dir", false)
