@@ -92,6 +92,9 @@ func (rw *RWMutex) Unlock() error { return rw.write.unlock() }
 // Lost returns the Lost channel of the write lock, as Mutex.Lost.
 func (rw *RWMutex) Lost() <-chan struct{} { return rw.write.lost() }
 
+// Node returns the path of the write lock's node while it is held, or "".
+func (rw *RWMutex) Node() string { return rw.write.node() }
+
 // RLock takes the read lock, waiting while a writer holds the lock or
 // waits ahead; with the write lock held by rw, at once. Otherwise as
 // Mutex.Lock.
@@ -111,3 +114,6 @@ func (rw *RWMutex) RUnlock() error { return rw.read.unlock() }
 
 // RLost returns the Lost channel of the read lock, as Mutex.Lost.
 func (rw *RWMutex) RLost() <-chan struct{} { return rw.read.lost() }
+
+// RNode returns the path of the read lock's node while it is held, or "".
+func (rw *RWMutex) RNode() string { return rw.read.node() }
