@@ -63,6 +63,7 @@ type Handle struct {
 	out           []byte                     // framed requests the loop has not taken yet
 	sent          completion.List            // requests queued or written, awaiting replies (sent_requests)
 	auths         []authInfo                 // every AddAuth, re-sent after each handshake (auth_list_head)
+	aclScratch    []serialize.ACL            // wireACLLocked's buffer
 	authSent      completion.List            // one entry per auth reply still due: the AddAuth waiter, or a placeholder for a re-send
 	xid           int32                      // the last xid handed out
 	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change

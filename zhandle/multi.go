@@ -71,7 +71,7 @@ func (o CreateOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
 	if len(o.ACL) == 0 {
 		return dst, fmt.Errorf("%w: empty ACL for %q", ErrInvalidACL, o.Path)
 	}
-	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, o.ACL, o.Mode, o.TTL), nil
+	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, h.wireACLLocked(o.ACL), o.Mode, o.TTL), nil
 }
 
 func (o DeleteOp) appendOp(h *Handle, dst []byte) ([]byte, error) {

@@ -123,15 +123,13 @@ func (h *Handle) queueCreate(e *completion.Entry, path string, data []byte, acl 
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
-	h.out = appendCreateRequest(h.out, op, sp, data, acl, mode, ttl)
+	h.out = appendCreateRequest(h.out, op, sp, data, h.wireACLLocked(acl), mode, ttl)
 	return h.commitLocked(e, start)
 }
 
 // appendCreateRequest appends a CreateTTLRequest for op createTTL, else a
 // CreateRequest.
-func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) []byte {
-	var buf aclBuf
-	wire := wireACL(acl, &buf)
+func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, wire []serialize.ACL, mode CreateMode, ttl time.Duration) []byte {
 	if op == serialize.OpCreateTTL {
 		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: wire, Flags: int32(mode), TTL: ttl.Milliseconds()}
 		return req.Encode(dst)
@@ -244,8 +242,7 @@ func (h *Handle) queueSetACL(e *completion.Entry, path string, version int32, ac
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpSetACL)
-	var buf aclBuf
-	req := serialize.SetACLRequest{Path: sp, ACL: wireACL(acl, &buf), Version: version}
+	req := serialize.SetACLRequest{Path: sp, ACL: h.wireACLLocked(acl), Version: version}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
 }
