@@ -29,7 +29,8 @@ const (
 	Reconnected
 	// Lost: the session has expired (zhandle.StateExpiredSession, also
 	// when the handle decides it itself, zhandle.WithClientSideExpiry),
-	// authentication failed for good, or the connection has stayed down
+	// authentication failed for good, the handle was closed
+	// (zhandle.StateClosed), or the connection has stayed down
 	// until the handle's SessionAliveUntil, the earliest moment the server
 	// could have expired the session (LOST). In the last case the session
 	// may still turn out alive (Reconnected follows), but whatever it held
@@ -104,9 +105,6 @@ func (p ErrorPolicy) String() string {
 // calls on the handle (they would wait for the completion goroutine it is
 // holding up); it should hand work to a goroutine of its own or use the
 // handle's asynchronous calls.
-//
-// A zhandle.Handle does not report its own Close as a session event: a
-// Tracker learns of it only when a request fails with zhandle.ErrClosing.
 type Tracker struct {
 	h        *zhandle.Handle
 	listener func(ConnectionState)
@@ -140,7 +138,7 @@ func NewTracker(h *zhandle.Handle, listener func(ConnectionState)) *Tracker {
 		t.state = Connected
 	case zhandle.StateReadOnly:
 		t.state = ReadOnly
-	case zhandle.StateExpiredSession, zhandle.StateAuthFailed:
+	case zhandle.StateExpiredSession, zhandle.StateAuthFailed, zhandle.StateClosed:
 		t.state = Lost
 	default: // connecting, or between connections
 		if !h.SessionAliveUntil().IsZero() {
@@ -212,7 +210,7 @@ func (t *Tracker) changeLocked(s zhandle.State) []ConnectionState {
 		}
 	case zhandle.StateConnected, zhandle.StateReadOnly:
 		return t.connectedLocked(s == zhandle.StateReadOnly)
-	case zhandle.StateExpiredSession, zhandle.StateAuthFailed:
+	case zhandle.StateExpiredSession, zhandle.StateAuthFailed, zhandle.StateClosed:
 		if t.state != Lost {
 			t.state = Lost
 			t.stopTimerLocked()

@@ -47,14 +47,12 @@
 //   - with WithErrorPolicy(recipe.StandardErrorPolicy), as soon as the
 //     connection is lost (Curator's SUSPENDED);
 //   - someone deletes the lock's node;
+//   - the handle is closed;
 //   - the lock is released.
 //
 // A holder must stop acting as one when Lost is closed. Before it takes
 // the lock, a contender also checks that its node belongs to its current
 // session (CURATOR.md P2).
-//
-// The channel does not close when the handle is closed, because a
-// zhandle.Handle does not tell its session watchers of its Close.
 //
 // # Giving up
 //

@@ -12,9 +12,10 @@ import (
 	"github.com/zkloop/zkloop/zhandle"
 )
 
-// Once its handles are closed, nothing of the locks runs on: every
-// goroutine the locks started (guaranteed deletes, background cleanups)
-// has ended, held locks included.
+// Once its handles are closed, a holder is told its lock is lost, and
+// nothing of the locks runs on: every goroutine the locks started
+// (guaranteed deletes, background cleanups) has ended, held locks
+// included.
 func testNothingLeftAfterClose(t *testing.T, s *site) {
 	ctx := recipetest.Context(t)
 	before := runtime.NumGoroutine()
@@ -48,10 +49,15 @@ func testNothingLeftAfterClose(t *testing.T, s *site) {
 	if err := lease.Release(); err != nil {
 		t.Fatal(err)
 	}
-	h1.Close() // with the lock held
+	h1.Close() // with the lock held: the holder is told
 	h2.Close()
-	if err := held.Unlock(); err != nil && !errors.Is(err, lock.ErrLost) {
-		t.Errorf("Unlock after Close = %v", err)
+	select {
+	case <-held.Lost():
+	case <-ctx.Done():
+		t.Fatal("Lost not closed when the holding handle was closed")
+	}
+	if err := held.Unlock(); !errors.Is(err, lock.ErrLost) {
+		t.Errorf("Unlock after Close = %v, want ErrLost", err)
 	}
 	deadline := time.Now().Add(recipetest.Timeout)
 	ticker := time.NewTicker(5 * time.Millisecond) // a settling loop: nothing to wait on
