@@ -35,19 +35,23 @@ type client interface {
 	Close()
 }
 
-// clientNames are the clients in the order of the table; the first is
-// the one compared with the others.
-var clientNames = []string{"zkloop", "go-zookeeper", cName, "raw"}
+// clientNames are the clients in the order of the table: zkloop, the
+// clients it is compared with, then the floors the ratios are taken
+// against.
+var clientNames = []string{"zkloop", goZKName, cClientName, cFloorName, goFloorName}
 
-// Reference rows of the ratios.
 const (
-	goZKName  = "go-zookeeper"
-	floorName = "raw"
+	goZKName = "go-zookeeper"
+	// cClientName is the Apache C client, run by the program built from
+	// cdriver/driver.c rather than by this binary's child subcommand.
+	cClientName = "C client"
+	// cFloorName is the physical floor, cdriver/floor.c: one thread,
+	// blocking syscalls, no client library. Every ratio is taken against it.
+	cFloorName = "C floor"
+	// goFloorName is bench.RawClient, the same blocking client in Go: the
+	// second reference, which pays the Go runtime's costs too.
+	goFloorName = "Go floor"
 )
-
-// cName is the Apache C client, run by the program of cdriver/ rather
-// than by this binary's child subcommand; it reports no allocations.
-const cName = "C"
 
 func dial(name, addr string) (client, error) {
 	switch name {
@@ -55,7 +59,7 @@ func dial(name, addr string) (client, error) {
 		return dialZkloop(addr)
 	case goZKName:
 		return dialGoZK(addr)
-	case floorName:
+	case goFloorName:
 		r, err := bench.DialRaw(addr, sessionTimeout)
 		if err != nil {
 			return nil, err
