@@ -26,6 +26,8 @@
 // flags; driver.c is built against libzookeeper-mt-dev, and
 // -capache=false leaves the Apache C client out. The library itself stays
 // cgo-free: nothing of the main module is built with cgo.
+//
+// The ab subcommand compares builds of zkloop for benchstat (ab.go).
 package main
 
 import (
@@ -40,6 +42,8 @@ func main() {
 		err = childMain(os.Args[2:])
 	case len(os.Args) > 1 && os.Args[1] == "fakeserver":
 		err = fakeServerMain(os.Args[2:])
+	case len(os.Args) > 1 && os.Args[1] == "ab":
+		err = abMain(os.Args[2:])
 	default:
 		err = driverMain(os.Args[1:])
 	}
