@@ -57,15 +57,11 @@ func abMain(args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "zkcompare-c")
+	cProgs, _, removeC, err := buildC(*cDir, false)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	cProgs, _, err := buildC(*cDir, dir, false)
-	if err != nil {
-		return err
-	}
+	defer removeC()
 	self, err := os.Executable()
 	if err != nil {
 		return err

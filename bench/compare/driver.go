@@ -49,15 +49,11 @@ func driverMain(args []string) error {
 	if !*apache {
 		clients = slices.DeleteFunc(clients, func(c string) bool { return c == cClientName })
 	}
-	dir, err := os.MkdirTemp("", "zkcompare-c")
+	cProgs, cVersion, removeC, err := buildC(*cDir, *apache)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	cProgs, cVersion, err := buildC(*cDir, dir, *apache)
-	if err != nil {
-		return err
-	}
+	defer removeC()
 	fake100, stop100, err := startFake(self, 100)
 	if err != nil {
 		return err
@@ -152,10 +148,21 @@ func startFake(self string, size int) (string, func(), error) {
 	return strings.TrimSpace(addr), stop, nil
 }
 
-// buildC compiles the C programs of srcDir into dir with $CC (gcc by
-// default): the C floor, and with apache the Apache C client's driver. It
-// returns each program's path by client name and the C client's version.
-func buildC(srcDir, dir string, apache bool) (progs map[string]string, version string, err error) {
+// buildC compiles the C programs of srcDir into a temporary directory
+// with $CC (gcc by default): the C floor, and with apache the Apache C
+// client's driver. It returns each program's path by client name, the C
+// client's version and the function that removes the programs.
+func buildC(srcDir string, apache bool) (progs map[string]string, version string, remove func(), err error) {
+	dir, err := os.MkdirTemp("", "zkcompare-c")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	remove = func() { _ = os.RemoveAll(dir) } // a temporary directory: best effort
+	defer func() {
+		if err != nil {
+			remove()
+		}
+	}()
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "gcc"
@@ -175,18 +182,18 @@ func buildC(srcDir, dir string, apache bool) (progs map[string]string, version s
 		cmd := exec.Command(cc, append(args, p.libs...)...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return nil, "", fmt.Errorf("building %s from %s (needs gcc, and libzookeeper-mt-dev for the C client: scripts/deps.sh bench; -capache=false leaves the C client out): %w", p.name, p.source, err)
+			return nil, "", nil, fmt.Errorf("building %s from %s (needs gcc, and libzookeeper-mt-dev for the C client: scripts/deps.sh bench; -capache=false leaves the C client out): %w", p.name, p.source, err)
 		}
 		progs[p.client] = prog
 	}
 	if apache {
 		out, err := exec.Command(progs[cClientName], "-version").Output()
 		if err != nil {
-			return nil, "", fmt.Errorf("C client driver: %w", err)
+			return nil, "", nil, fmt.Errorf("C client driver: %w", err)
 		}
 		version = strings.TrimSpace(string(out))
 	}
-	return progs, version, nil
+	return progs, version, remove, nil
 }
 
 // runChild runs one measurement: a C program (cProg) takes the child's
