@@ -1,6 +1,7 @@
 package recipetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -42,18 +43,29 @@ func (s *Site) Proxied(t testing.TB, timeout time.Duration) (*zhandle.Handle, *z
 
 // Kill ends h's session on the server from another connection, as if it
 // had expired (what Curator's tests do to expire a session): a second
-// handle resumes the session and closes it. The server deletes the
-// session's ephemeral nodes at once and drops h's connection; h learns
-// that its session is over when it reconnects.
+// handle resumes the session and closes it, again until the server says
+// the session is gone. The server deletes the session's ephemeral nodes
+// and drops h's connection; h learns that its session is over when it
+// reconnects. Meanwhile h may reconnect and take the session back, once
+// or more, before a close goes through: a test that must not see that
+// connects h through a proxy and refuses its reconnections during Kill
+// (Proxy.Refuse).
 func (s *Site) Kill(t testing.TB, h *zhandle.Handle) {
 	t.Helper()
-	twin, err := zhandle.Init(s.Hosts, nil, h.RecvTimeout(), zhandle.WithClientID(h.ClientID()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = twin.Close() }() // Close always returns nil
-	if err := twin.WaitConnected(Context(t)); err != nil {
-		t.Fatalf("resuming session %#x to end it: %v", h.ClientID().SessionID, err)
+	ctx := Context(t)
+	for {
+		twin, err := zhandle.Init(s.Hosts, nil, h.RecvTimeout(), zhandle.WithClientID(h.ClientID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = twin.WaitConnected(ctx)
+		_ = twin.Close() // sends CloseSession if still connected; always returns nil
+		switch {
+		case errors.Is(err, zhandle.ErrSessionExpired):
+			return
+		case err != nil:
+			t.Fatalf("resuming session %#x to end it: %v", h.ClientID().SessionID, err)
+		}
 	}
 }
 
