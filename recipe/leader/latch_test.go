@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +58,29 @@ func (r *leaderships) mostAtOnce() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.most
+}
+
+// An election is what a Latch and a Selector observe alike.
+type election interface {
+	Participants(context.Context) ([]leader.Participant, error)
+	Leader(context.Context) (leader.Participant, error)
+}
+
+// checkViews checks e's Participants and Leader against the participants
+// wanted.
+func checkViews(t *testing.T, e election, want []leader.Participant) {
+	t.Helper()
+	ctx := recipetest.Context(t)
+	got, err := e.Participants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("participants (-want +got):\n%s", diff)
+	}
+	if got, err := e.Leader(ctx); got != want[0] || err != nil {
+		t.Errorf("Leader = %+v, %v, want %+v", got, err, want[0])
+	}
 }
 
 // start starts a latch, closed when the test ends.
@@ -211,16 +235,7 @@ func testLatchObserver(t *testing.T, s *recipetest.Site) {
 		}
 	}
 	for _, l := range []*leader.Latch{observer, member} {
-		got, err := l.Participants(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("participants (-want +got):\n%s", diff)
-		}
-		if got, err := l.Leader(ctx); got != want[0] || err != nil {
-			t.Errorf("Leader = %+v, %v, want %+v", got, err, want[0])
-		}
+		checkViews(t, l, want)
 	}
 	if got := recipetest.Children(t, h, dir); len(got) != len(want) {
 		t.Errorf("nodes %q: the observer made one", got)
@@ -308,20 +323,12 @@ func testDoneContext(t *testing.T, s *recipetest.Site) {
 	if _, err := l.Await(done); !errors.Is(err, context.Canceled) {
 		t.Errorf("Await = %v, want context.Canceled", err)
 	}
-	sel := leader.NewSelector(h, dir, "s", func(context.Context) {})
-	for _, e := range []struct {
-		name         string
-		participants func(context.Context) ([]leader.Participant, error)
-		leader       func(context.Context) (leader.Participant, error)
-	}{
-		{"Latch", l.Participants, l.Leader},
-		{"Selector", sel.Participants, sel.Leader},
-	} {
-		if _, err := e.participants(done); !errors.Is(err, context.Canceled) {
-			t.Errorf("%s.Participants = %v, want context.Canceled", e.name, err)
+	for _, e := range []election{l, leader.NewSelector(h, dir, "s", func(context.Context) {})} {
+		if _, err := e.Participants(done); !errors.Is(err, context.Canceled) {
+			t.Errorf("%T.Participants = %v, want context.Canceled", e, err)
 		}
-		if _, err := e.leader(done); !errors.Is(err, context.Canceled) {
-			t.Errorf("%s.Leader = %v, want context.Canceled", e.name, err)
+		if _, err := e.Leader(done); !errors.Is(err, context.Canceled) {
+			t.Errorf("%T.Leader = %v, want context.Canceled", e, err)
 		}
 	}
 	if _, err := h.Sync(recipetest.Context(t), "/"); err != nil {
@@ -473,5 +480,29 @@ func testLatchNotTheSessionsNode(t *testing.T, s *recipetest.Site) {
 			}
 			recipetest.WaitGone(t, h, old)
 		})
+	}
+}
+
+// Close leaves no goroutine of the package behind: not a leader's, a
+// follower's, a lead function's or a waiting selector's.
+func testCloseLeavesNoGoroutine(t *testing.T, s *recipetest.Site) {
+	h := s.Connect(t)
+	first, second := start(t, leader.NewLatch(h, dir, "a")), start(t, leader.NewLatch(h, dir, "b"))
+	await(t, first)
+	ls := newLeads()
+	leading := startSelector(t, leader.NewSelector(h, dir+"-selector", "a", ls.fn("a")))
+	ls.next(t, "a")
+	waiting := startSelector(t, leader.NewSelector(h, dir+"-selector", "b", ls.fn("b")))
+	recipetest.WaitChildren(t, h, dir+"-selector", 2)
+	for _, c := range []interface{ Close() error }{first, second, leading, waiting} {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "zkloop/recipe/leader.") {
+			t.Errorf("a goroutine left after Close:\n%s", g)
+		}
 	}
 }

@@ -28,6 +28,7 @@ func TestRealServer(t *testing.T) {
 		{"LatchOutsideDelete", testLatchOutsideDelete, false},
 		{"LatchSessionKilled", testLatchSessionKilled, false},
 		{"LatchNotTheSessionsNode", testLatchNotTheSessionsNode, false},
+		{"CloseLeavesNoGoroutine", testCloseLeavesNoGoroutine, false},
 		{"SelectorTurns", testSelectorTurns, false},
 		{"SelectorRequeue", testSelectorRequeue, false},
 		{"SelectorCancel", testSelectorCancel, false},

@@ -176,8 +176,9 @@ func (s *Selector) turn(ctx context.Context) error {
 	s.mu.Lock()
 	s.term, s.stop = term, stop
 	s.mu.Unlock()
-	lost := s.m.Lost()
+	lost, watched := s.m.Lost(), make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-lost:
 			stop()
@@ -186,6 +187,7 @@ func (s *Selector) turn(ctx context.Context) error {
 	}()
 	s.lead(term)
 	stop()
+	<-watched
 	s.mu.Lock()
 	s.term, s.stop = nil, nil
 	s.mu.Unlock()

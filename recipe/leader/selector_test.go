@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/zkloop/zkloop/internal/recipetest"
 	"github.com/zkloop/zkloop/recipe"
 	"github.com/zkloop/zkloop/recipe/leader"
@@ -174,7 +172,6 @@ func testSelectorCancel(t *testing.T, s *recipetest.Site) {
 // an id writes the local IP address, as Curator's does.
 func testSelectorParticipants(t *testing.T, s *recipetest.Site) {
 	h := s.Connect(t)
-	ctx := recipetest.Context(t)
 	ls := newLeads()
 	startSelector(t, leader.NewSelector(s.Connect(t), dir, "sel-a", ls.fn("sel-a")))
 	ls.next(t, "sel-a")
@@ -185,15 +182,5 @@ func testSelectorParticipants(t *testing.T, s *recipetest.Site) {
 		{ID: "sel-a", IsLeader: true, Node: dir + "/" + nodes[0]},
 		{ID: string(recipe.DefaultData()), Node: dir + "/" + nodes[1]},
 	}
-	observer := leader.NewSelector(h, dir, "observer", ls.fn("observer"))
-	got, err := observer.Participants(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("participants (-want +got):\n%s", diff)
-	}
-	if got, err := observer.Leader(ctx); got != want[0] || err != nil {
-		t.Errorf("Leader = %+v, %v, want %+v", got, err, want[0])
-	}
+	checkViews(t, leader.NewSelector(h, dir, "observer", ls.fn("observer")), want)
 }
