@@ -81,8 +81,10 @@ func NewLatch(h *zhandle.Handle, path, id string, opts ...Option) *Latch {
 // EPHEMERAL_SEQUENTIAL "<path>/_c_<uuid>-latch-NNNNNNNNNN" holding the id
 // (parents made as containers), and then follows the election in the
 // background until Close. It returns once the node exists; ctx bounds
-// only that. A ctx already done sends nothing. A Latch starts once; after
-// a failed Start, Await reports the error.
+// only that. A ctx already done sends nothing and leaves the latch as it
+// was. Otherwise a Latch starts once: after a Start that failed (the
+// create refused, or ctx ended), it is out of the election for good and
+// Await reports why.
 func (l *Latch) Start(ctx context.Context) error {
 	return l.start(ctx, l.create)
 }

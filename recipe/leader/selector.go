@@ -57,7 +57,10 @@ func NewSelector(h *zhandle.Handle, path, id string, lead func(ctx context.Conte
 
 // Start queues the Selector for the leadership and returns: it waits for
 // its turn in the background, runs the lead function once it leads, and
-// then, with WithAutoRequeue, queues again. A Selector starts once.
+// then, with WithAutoRequeue, queues again. A Selector starts once. If it
+// cannot take the lock (the session ended, the lock's node was refused),
+// it leaves the queue until Requeue; after the session's expiry, close it
+// and make a new one on a new handle.
 func (s *Selector) Start() error {
 	switch {
 	case s.h == nil:
