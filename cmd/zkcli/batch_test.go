@@ -24,6 +24,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("clientid", func(t *testing.T) { testClientID(t, srv) })
 	t.Run("terminal", func(t *testing.T) { testTerminal(t, srv) })
 	t.Run("lock", func(t *testing.T) { testLock(t, srv) })
+	t.Run("leader", func(t *testing.T) { testLeader(t, srv) })
 }
 
 // batchCase is one zkcli run: the setup script first (which must succeed
@@ -124,6 +125,9 @@ func batchCases() []batchCase {
 		{name: "lock-script", stdin: "lock $R -- echo one\nlock $R -- echo two\nls $R\n", out: "one\ntwo\n[]\n"},
 		{name: "lock-usage", args: []string{"lock"}, err: "lock path [-- command [args...]]\n", code: 1},
 		{name: "lock-bad-path", args: []string{"lock", "relative", "--", "true"}, err: "bad arguments: \"relative/lock-\" is not the path of a node\n", code: 1},
+		// leader (the election itself: leader_test.go)
+		{name: "leader-usage", args: []string{"leader", "$R"}, err: "leader path id\n", code: 1},
+		{name: "leader-bad-path", args: []string{"leader", "relative", "id"}, err: "bad arguments: \"relative/latch-\" is not the path of a node\n", code: 1},
 
 		// ls, ls2, stat, exists, wexists, sync
 		{name: "ls", setup: "create $R\ncreate $R/b\ncreate $R/a", args: []string{"ls", "$R"}, out: "[a, b]\n"},

@@ -204,6 +204,15 @@ func init() {
 			run:     cmdHistory,
 		},
 		{
+			name:    "leader",
+			usage:   "path id",
+			about:   "join the election at path that Curator's LeaderLatch takes part in, and print its changes until interrupted",
+			from:    "zkcli",
+			minArgs: 2,
+			maxArgs: 2,
+			run:     cmdLeader,
+		},
+		{
 			name:    "listquota",
 			usage:   "path",
 			about:   "print a quota",
