@@ -59,10 +59,9 @@
 // again and checks that the node belongs to its current session (the
 // double-leader bug of Curator before 5.7, CURATOR.md P2).
 //
-// A zhandle.Handle does not tell its watchers of its own Close: close the
-// Latch or Selector before the handle. After the session expires the
-// handle is finished, and so are the recipes on it: make a new handle and
-// new participants.
+// Closing the handle under a Latch or Selector ends its leadership as a
+// lost session does. After the session expires the handle is finished,
+// and so are the recipes on it: make a new handle and new participants.
 //
 // # Where this differs from Curator
 //

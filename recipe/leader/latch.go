@@ -193,10 +193,6 @@ func (l *Latch) Node() string {
 // deleted, in the background and across reconnects (a guaranteed delete),
 // so that the next leader is chosen only after this one stopped. Close is
 // idempotent; it does not close the handle.
-//
-// Close the latch before the handle: a zhandle.Handle does not tell its
-// watchers that it is being closed, so a latch whose handle is closed
-// under it learns of it only at its next request.
 func (l *Latch) Close() error {
 	l.mu.Lock()
 	if l.closed {

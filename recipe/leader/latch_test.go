@@ -447,6 +447,19 @@ func testLatchSessionKilled(t *testing.T, s *recipetest.Site) {
 	}
 }
 
+// Closing the handle under a leading latch ends its leadership at once,
+// and the next participant leads.
+func testLatchHandleClosed(t *testing.T, s *recipetest.Site) {
+	h := s.Connect(t)
+	term := await(t, start(t, leader.NewLatch(h, dir, "closing")))
+	heirElected := elected(t, start(t, leader.NewLatch(s.Connect(t), dir, "heir")))
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recipetest.Receive(t, term, "the end of the leadership")
+	recipetest.Receive(t, heirElected, "the next leader")
+}
+
 // A node first in the queue that is not the session's is never led on
 // (CURATOR.md P2): a latch whose session was replaced while its old node
 // was still listed gives that node up and leads on a node of its own,

@@ -27,6 +27,7 @@ func TestRealServer(t *testing.T) {
 		{"LatchReconnect", testLatchReconnect, false},
 		{"LatchOutsideDelete", testLatchOutsideDelete, false},
 		{"LatchSessionKilled", testLatchSessionKilled, false},
+		{"LatchHandleClosed", testLatchHandleClosed, false},
 		{"LatchNotTheSessionsNode", testLatchNotTheSessionsNode, false},
 		{"CloseLeavesNoGoroutine", testCloseLeavesNoGoroutine, false},
 		{"SelectorTurns", testSelectorTurns, false},
