@@ -52,11 +52,11 @@ func TestCurator(t *testing.T) {
 	}
 	srv := recipetest.Start(t)
 	cur := zktest.StartCurator(t)
-	z := newZone(t, srv)
-	cur.NewClient("j", srv.Addr()+z.chroot, recipetest.SessionTimeout)
+	z := recipetest.NewPlace(t, srv)
+	cur.NewClient("j", srv.Addr()+z.Chroot, recipetest.SessionTimeout)
 	curatorDo(t, cur, nil, "discovery.start", "beans", "j", base, "details")
 	curatorDo(t, cur, nil, "discovery.start", "maps", "j", base, "map", "full")
-	d := registry(t, z.handle())
+	d := registry(t, z.Connect())
 	ctx := recipetest.Context(t)
 
 	t.Run("Go to Java", func(t *testing.T) {

@@ -29,7 +29,7 @@ func TestRealServer(t *testing.T) {
 	srv := recipetest.Start(t)
 	for _, tt := range []struct {
 		name string
-		test func(*testing.T, *zone)
+		test func(*testing.T, *recipetest.Place)
 	}{
 		{"RegisterQueryUpdateUnregister", testRegisterQueryUpdateUnregister},
 		{"MissingBasePath", testMissingBasePath},
@@ -45,32 +45,8 @@ func TestRealServer(t *testing.T) {
 		{"DoneContextSendsNothing", testDoneContext},
 		{"Close", testClose},
 	} {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, newZone(t, srv)) })
+		t.Run(tt.name, func(t *testing.T) { tt.test(t, recipetest.NewPlace(t, srv)) })
 	}
-}
-
-// zone is one test's chroot on the server.
-type zone struct {
-	t      *testing.T
-	srv    *zktest.Server
-	chroot string
-}
-
-func newZone(t *testing.T, srv *zktest.Server) *zone {
-	return &zone{t: t, srv: srv, chroot: recipetest.Chroot(t, srv.Addr())}
-}
-
-// handle opens a session in the zone.
-func (z *zone) handle() *zhandle.Handle {
-	z.t.Helper()
-	return recipetest.Connect(z.t, z.srv.Addr()+z.chroot)
-}
-
-// viaProxy opens a session in the zone through a fault proxy.
-func (z *zone) viaProxy() (*zhandle.Handle, *zktest.Proxy) {
-	z.t.Helper()
-	p := zktest.NewProxy(z.t, z.srv.Addr())
-	return recipetest.Connect(z.t, p.Addr()+z.chroot), p
 }
 
 // registry makes a registry on h, closed when the test ends.
@@ -117,8 +93,8 @@ func node(t *testing.T, h *zhandle.Handle, path string) ([]byte, zhandle.Stat) {
 
 // Instances go in as Curator's JSON, of the kind their type says, and
 // come back field for field.
-func testRegisterQueryUpdateUnregister(t *testing.T, z *zone) {
-	h := z.handle()
+func testRegisterQueryUpdateUnregister(t *testing.T, z *recipetest.Place) {
+	h := z.Connect()
 	d := registry(t, h)
 	ctx := recipetest.Context(t)
 	spec, err := discovery.ParseURISpec("{scheme}://{address}:{port}")
@@ -177,8 +153,8 @@ func testRegisterQueryUpdateUnregister(t *testing.T, z *zone) {
 
 // A registry whose base path does not exist is empty, and a provider of
 // a service that does not exist sees it once it is made.
-func testMissingBasePath(t *testing.T, z *zone) {
-	d := registry(t, z.handle())
+func testMissingBasePath(t *testing.T, z *recipetest.Place) {
+	d := registry(t, z.Connect())
 	ctx := recipetest.Context(t)
 	names, err := d.QueryForNames(ctx)
 	if err != nil || len(names) != 0 {
@@ -196,7 +172,7 @@ func testMissingBasePath(t *testing.T, z *zone) {
 	}
 	changes, stop := p.Subscribe()
 	defer stop()
-	inst := register(t, registry(t, z.handle()), api("a1", 1))
+	inst := register(t, registry(t, z.Connect()), api("a1", 1))
 	if diff := cmp.Diff([]discovery.ServiceInstance{inst}, recipetest.Receive(t, changes, "the new instance")); diff != "" {
 		t.Errorf("provider (-want +got):\n%s", diff)
 	}
@@ -204,13 +180,10 @@ func testMissingBasePath(t *testing.T, z *zone) {
 
 // A node left at the instance's path by another session is deleted and
 // made again, as Curator does.
-func testRegisterReplacesForeignNode(t *testing.T, z *zone) {
-	h, other := z.handle(), z.handle()
-	ctx := recipetest.Context(t)
+func testRegisterReplacesForeignNode(t *testing.T, z *recipetest.Place) {
+	h, other := z.Connect(), z.Connect()
 	path := base + "/api/a1"
-	if err := zhandleCreateAll(ctx, other, path, zhandle.Ephemeral); err != nil {
-		t.Fatal(err)
-	}
+	recipetest.MakeNode(t, other, path, []byte("foreign"), zhandle.Ephemeral)
 	inst := register(t, registry(t, h), api("a1", 1))
 	data, stat := node(t, h, path)
 	if want, _ := json.Marshal(inst); string(data) != string(want) || stat.EphemeralOwner != h.ClientID().SessionID {
@@ -218,23 +191,10 @@ func testRegisterReplacesForeignNode(t *testing.T, z *zone) {
 	}
 }
 
-// zhandleCreateAll makes path with empty data, and its parents.
-func zhandleCreateAll(ctx context.Context, h *zhandle.Handle, path string, mode zhandle.CreateMode) error {
-	for i := 1; i < len(path); i++ {
-		if path[i] == '/' {
-			if _, err := h.Create(ctx, path[:i], nil, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil && !errors.Is(err, zhandle.ErrNodeExists) {
-				return err
-			}
-		}
-	}
-	_, err := h.Create(ctx, path, []byte("foreign"), zhandle.OpenACLUnsafe, mode)
-	return err
-}
-
 // Registering the same instance again leaves its node as it is (no
 // delete and create for watchers to see); other data replaces it.
-func testRegisterAgainKeepsNode(t *testing.T, z *zone) {
-	h := z.handle()
+func testRegisterAgainKeepsNode(t *testing.T, z *recipetest.Place) {
+	h := z.Connect()
 	d := registry(t, h)
 	inst := register(t, d, api("a1", 1))
 	_, before := node(t, h, base+"/api/a1")
@@ -251,8 +211,8 @@ func testRegisterAgainKeepsNode(t *testing.T, z *zone) {
 
 // A DYNAMIC_SEQUENTIAL instance's node is its id with a suffix; Update
 // and Unregister find it.
-func testSequential(t *testing.T, z *zone) {
-	h := z.handle()
+func testSequential(t *testing.T, z *recipetest.Place) {
+	h := z.Connect()
 	d := registry(t, h)
 	ctx := recipetest.Context(t)
 	inst := api("seq-", 1)
@@ -282,8 +242,8 @@ func testSequential(t *testing.T, z *zone) {
 
 // A node that is no instance is left out of the lists and explained by
 // QueryForInstance.
-func testUnreadableInstance(t *testing.T, z *zone) {
-	h := z.handle()
+func testUnreadableInstance(t *testing.T, z *recipetest.Place) {
+	h := z.Connect()
 	d := registry(t, h)
 	ctx := recipetest.Context(t)
 	good := register(t, d, api("a1", 1))
@@ -307,30 +267,14 @@ func testUnreadableInstance(t *testing.T, z *zone) {
 	}
 }
 
-// reaching returns a channel that is sent a value once h's session
-// reaches state, from now on: arm it before causing the change.
-func reaching(t *testing.T, h *zhandle.Handle, state zhandle.State) <-chan struct{} {
-	reached := make(chan struct{}, 1)
-	remove := h.AddSessionWatcher(zhandle.WatcherFunc(func(ev zhandle.Event) {
-		if ev.State == state {
-			select {
-			case reached <- struct{}{}:
-			default:
-			}
-		}
-	}))
-	t.Cleanup(remove)
-	return reached
-}
-
 // An instance deleted while the connection was down is registered again
 // once it is back, on the same session.
-func testReregisterAfterReconnect(t *testing.T, z *zone) {
-	h, p := z.viaProxy()
-	other := z.handle()
+func testReregisterAfterReconnect(t *testing.T, z *recipetest.Place) {
+	h, p := z.ConnectViaProxy(recipetest.SessionTimeout)
+	other := z.Connect()
 	d := registry(t, h)
 	register(t, d, api("a1", 1))
-	suspended := reaching(t, h, zhandle.StateConnecting)
+	suspended := recipetest.Reaching(t, h, zhandle.StateConnecting)
 	p.Refuse(true)
 	p.Reset()
 	recipetest.Receive(t, suspended, "the loss of the connection")
@@ -347,12 +291,12 @@ func testReregisterAfterReconnect(t *testing.T, z *zone) {
 // expire ends the session of h, which goes through p, from the server's
 // side: while p holds h back, another handle takes the session over and
 // closes it, so that h's reconnection finds it expired.
-func expire(t *testing.T, z *zone, h *zhandle.Handle, p *zktest.Proxy) {
+func expire(t *testing.T, z *recipetest.Place, h *zhandle.Handle, p *zktest.Proxy) {
 	t.Helper()
-	expired := reaching(t, h, zhandle.StateExpiredSession)
+	expired := recipetest.Reaching(t, h, zhandle.StateExpiredSession)
 	p.Blackhole()
 	defer p.Resume()
-	thief, err := zhandle.Init(z.srv.Addr()+z.chroot, nil, recipetest.SessionTimeout, zhandle.WithClientID(h.ClientID()))
+	thief, err := zhandle.Init(z.Server.Addr()+z.Chroot, nil, recipetest.SessionTimeout, zhandle.WithClientID(h.ClientID()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,9 +310,9 @@ func expire(t *testing.T, z *zone, h *zhandle.Handle, p *zktest.Proxy) {
 
 // After the session expired, Reattach registers everything on the new
 // session, and the providers follow.
-func testReattachAfterExpiry(t *testing.T, z *zone) {
-	h, px := z.viaProxy()
-	observer := z.handle()
+func testReattachAfterExpiry(t *testing.T, z *recipetest.Place) {
+	h, px := z.ConnectViaProxy(recipetest.SessionTimeout)
+	observer := z.Connect()
 	d := registry(t, h)
 	ctx := recipetest.Context(t)
 	dynamic := register(t, d, api("a1", 1))
@@ -383,7 +327,7 @@ func testReattachAfterExpiry(t *testing.T, z *zone) {
 	defer stop()
 	expire(t, z, h, px)
 	recipetest.WaitChildren(t, observer, base+"/api", 1) // the ephemeral one went with the session
-	h2 := z.handle()
+	h2 := z.Connect()
 	if err := d.Reattach(ctx, h2); err != nil {
 		t.Fatal(err)
 	}
@@ -408,8 +352,8 @@ func registerAll(t *testing.T, d *discovery.ServiceDiscovery, ids ...string) []d
 
 // Round robin hands the instances out in turn, in node name order;
 // random hands out only instances, each at some point.
-func testProviderStrategies(t *testing.T, z *zone) {
-	d := registry(t, z.handle())
+func testProviderStrategies(t *testing.T, z *recipetest.Place) {
+	d := registry(t, z.Connect())
 	ctx := recipetest.Context(t)
 	all := registerAll(t, d, "c", "a", "b")
 	slices.SortFunc(all, func(x, y discovery.ServiceInstance) int { return strings.Compare(x.ID, y.ID) })
@@ -447,8 +391,8 @@ func testProviderStrategies(t *testing.T, z *zone) {
 
 // A provider follows registrations, updates, disabling and
 // unregistrations made elsewhere.
-func testProviderFollowsChanges(t *testing.T, z *zone) {
-	d := registry(t, z.handle())
+func testProviderFollowsChanges(t *testing.T, z *recipetest.Place) {
+	d := registry(t, z.Connect())
 	ctx := recipetest.Context(t)
 	p, err := d.NewProvider(ctx, "api", nil)
 	if err != nil {
@@ -460,7 +404,7 @@ func testProviderFollowsChanges(t *testing.T, z *zone) {
 		t.Helper()
 		return recipetest.Receive(t, changes, what)
 	}
-	other := registry(t, z.handle())
+	other := registry(t, z.Connect())
 	a1 := register(t, other, api("a1", 1))
 	if diff := cmp.Diff([]discovery.ServiceInstance{a1}, next("a1 registered")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -495,7 +439,7 @@ func testProviderFollowsChanges(t *testing.T, z *zone) {
 	}
 	// The server removes the empty containers; the provider watches for
 	// the service to come back.
-	recipetest.WaitGone(t, z.handle(), base)
+	recipetest.WaitGone(t, z.Connect(), base)
 	a2 := register(t, other, api("a2", 3))
 	for got := p.Instances(); !cmp.Equal([]discovery.ServiceInstance{a2}, got); {
 		got = next("a2 after the service came back")
@@ -503,9 +447,9 @@ func testProviderFollowsChanges(t *testing.T, z *zone) {
 }
 
 // An update costs the provider one read: of the instance that changed.
-func testProviderReadsOnlyWhatChanged(t *testing.T, z *zone) {
-	h, px := z.viaProxy()
-	other := registry(t, z.handle())
+func testProviderReadsOnlyWhatChanged(t *testing.T, z *recipetest.Place) {
+	h, px := z.ConnectViaProxy(recipetest.SessionTimeout)
+	other := registry(t, z.Connect())
 	registerAll(t, other, "a", "b", "c")
 	p, err := registry(t, h).NewProvider(recipetest.Context(t), "api", nil)
 	if err != nil {
@@ -520,15 +464,15 @@ func testProviderReadsOnlyWhatChanged(t *testing.T, z *zone) {
 	for got := p.Instances(); len(got) != 3 || got[1].Port != 7; {
 		got = recipetest.Receive(t, changes, "b's new port")
 	}
-	want := []recipetest.Request{{Op: serialize.OpGetData, Path: z.chroot + base + "/api/b"}}
+	want := []recipetest.Request{{Op: serialize.OpGetData, Path: z.Chroot + base + "/api/b"}}
 	if diff := cmp.Diff(want, recipetest.Requests(px)); diff != "" {
 		t.Errorf("requests for one update (-want +got):\n%s", diff)
 	}
 }
 
 // A context already done sends nothing.
-func testDoneContext(t *testing.T, z *zone) {
-	h, p := z.viaProxy()
+func testDoneContext(t *testing.T, z *recipetest.Place) {
+	h, p := z.ConnectViaProxy(recipetest.SessionTimeout)
 	d := registry(t, h)
 	p.RecordClientFrames()
 	done, cancel := context.WithCancel(context.Background())
@@ -553,8 +497,8 @@ func testDoneContext(t *testing.T, z *zone) {
 
 // Close unregisters every instance, the persistent ones too, and ends the
 // providers.
-func testClose(t *testing.T, z *zone) {
-	h := z.handle()
+func testClose(t *testing.T, z *recipetest.Place) {
+	h := z.Connect()
 	d := discovery.New(h, base)
 	ctx := recipetest.Context(t)
 	register(t, d, api("a1", 1))
