@@ -85,3 +85,35 @@ func Concurrently(t testing.TB, n int, f func(ctx context.Context, i int) error)
 		}
 	}
 }
+
+// A PlaceTest is one real-server test of a recipe package.
+type PlaceTest struct {
+	Name string
+	Test func(*testing.T, *Place)
+}
+
+// RunInPlaces starts a server (Start) and runs each test on it as a
+// subtest, in a Place of its own.
+func RunInPlaces(t *testing.T, tests []PlaceTest) {
+	srv := Start(t)
+	for _, tt := range tests {
+		t.Run(tt.Name, func(t *testing.T) { tt.Test(t, NewPlace(t, srv)) })
+	}
+}
+
+// StartCurator prepares an interop test with Apache Curator: it skips it
+// under -short (it starts a JVM), starts a server (Start) and the Curator
+// driver (zktest.StartCurator), and connects a Curator client of each
+// name given to a Place of the test's, with SessionTimeout.
+func StartCurator(t *testing.T, clients ...string) (*zktest.Curator, *Place) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a JVM running Curator")
+	}
+	pl := NewPlace(t, Start(t))
+	cur := zktest.StartCurator(t)
+	for _, name := range clients {
+		cur.NewClient(name, pl.Server.Addr()+pl.Chroot, SessionTimeout)
+	}
+	return cur, pl
+}

@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/counter"
 )
 
@@ -18,13 +17,7 @@ import (
 // DistributedAtomicLong on the same nodes: concurrent increments from
 // both sides lose none, and each side reads the other's bytes.
 func TestCurator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a JVM running Curator")
-	}
-	srv := recipetest.Start(t)
-	cur := zktest.StartCurator(t)
-	pl := recipetest.NewPlace(t, srv)
-	cur.NewClient("j", srv.Addr()+pl.Chroot, recipetest.SessionTimeout)
+	cur, pl := recipetest.StartCurator(t, "j")
 
 	t.Run("SharedCount", func(t *testing.T) {
 		const javaIncrements, goSessions, goIncrements = 100, 2, 50

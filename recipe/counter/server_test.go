@@ -25,26 +25,20 @@ const (
 // TestRealServer runs the package's real-server tests on one server, each
 // in a chroot of its own.
 func TestRealServer(t *testing.T) {
-	srv := recipetest.Start(t)
-	for _, tt := range []struct {
-		name string
-		test func(*testing.T, *recipetest.Place)
-	}{
-		{"SharedCountSeedAndBytes", testSharedCountSeedAndBytes},
-		{"SharedCountConcurrentIncrements", testSharedCountConcurrentIncrements},
-		{"SharedCountStaleTrySendsNothing", testSharedCountStaleTry},
-		{"SharedCountCorrupted", testSharedCountCorrupted},
-		{"SharedCountNodeMadeAgain", testSharedCountNodeMadeAgain},
-		{"SharedCountReconnect", testSharedCountReconnect},
-		{"SharedCountLostReply", testSharedCountLostReply},
-		{"AtomicLongConcurrentIncrements", testAtomicLongConcurrentIncrements},
-		{"AtomicLongOperations", testAtomicLongOperations},
-		{"AtomicLongData", testAtomicLongData},
-		{"AtomicLongLostReply", testAtomicLongLostReply},
-		{"DoneContextSendsNothing", testDoneContext},
-	} {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, recipetest.NewPlace(t, srv)) })
-	}
+	recipetest.RunInPlaces(t, []recipetest.PlaceTest{
+		{Name: "SharedCountSeedAndBytes", Test: testSharedCountSeedAndBytes},
+		{Name: "SharedCountConcurrentIncrements", Test: testSharedCountConcurrentIncrements},
+		{Name: "SharedCountStaleTrySendsNothing", Test: testSharedCountStaleTry},
+		{Name: "SharedCountCorrupted", Test: testSharedCountCorrupted},
+		{Name: "SharedCountNodeMadeAgain", Test: testSharedCountNodeMadeAgain},
+		{Name: "SharedCountReconnect", Test: testSharedCountReconnect},
+		{Name: "SharedCountLostReply", Test: testSharedCountLostReply},
+		{Name: "AtomicLongConcurrentIncrements", Test: testAtomicLongConcurrentIncrements},
+		{Name: "AtomicLongOperations", Test: testAtomicLongOperations},
+		{Name: "AtomicLongData", Test: testAtomicLongData},
+		{Name: "AtomicLongLostReply", Test: testAtomicLongLostReply},
+		{Name: "DoneContextSendsNothing", Test: testDoneContext},
+	})
 }
 
 // started starts a SharedCount on h, closed when the test ends.

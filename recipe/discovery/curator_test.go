@@ -47,13 +47,7 @@ func asMap(t *testing.T, inst discovery.ServiceInstance) map[string]any {
 // ServiceDiscovery, on one registry: Go's instances as Java reads them,
 // and Java's as Go reads them, payloads included.
 func TestCurator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a JVM running Curator")
-	}
-	srv := recipetest.Start(t)
-	cur := zktest.StartCurator(t)
-	z := recipetest.NewPlace(t, srv)
-	cur.NewClient("j", srv.Addr()+z.Chroot, recipetest.SessionTimeout)
+	cur, z := recipetest.StartCurator(t, "j")
 	curatorDo(t, cur, nil, "discovery.start", "beans", "j", base, "details")
 	curatorDo(t, cur, nil, "discovery.start", "maps", "j", base, "map", "full")
 	d := registry(t, z.Connect())

@@ -26,27 +26,21 @@ const base = "/services"
 // TestRealServer runs the package's real-server tests on one server, each
 // in a chroot of its own.
 func TestRealServer(t *testing.T) {
-	srv := recipetest.Start(t)
-	for _, tt := range []struct {
-		name string
-		test func(*testing.T, *recipetest.Place)
-	}{
-		{"RegisterQueryUpdateUnregister", testRegisterQueryUpdateUnregister},
-		{"MissingBasePath", testMissingBasePath},
-		{"RegisterReplacesForeignNode", testRegisterReplacesForeignNode},
-		{"RegisterAgainKeepsNode", testRegisterAgainKeepsNode},
-		{"Sequential", testSequential},
-		{"UnreadableInstance", testUnreadableInstance},
-		{"ReregisterAfterReconnect", testReregisterAfterReconnect},
-		{"ReattachAfterExpiry", testReattachAfterExpiry},
-		{"ProviderStrategies", testProviderStrategies},
-		{"ProviderFollowsChanges", testProviderFollowsChanges},
-		{"ProviderReadsOnlyWhatChanged", testProviderReadsOnlyWhatChanged},
-		{"DoneContextSendsNothing", testDoneContext},
-		{"Close", testClose},
-	} {
-		t.Run(tt.name, func(t *testing.T) { tt.test(t, recipetest.NewPlace(t, srv)) })
-	}
+	recipetest.RunInPlaces(t, []recipetest.PlaceTest{
+		{Name: "RegisterQueryUpdateUnregister", Test: testRegisterQueryUpdateUnregister},
+		{Name: "MissingBasePath", Test: testMissingBasePath},
+		{Name: "RegisterReplacesForeignNode", Test: testRegisterReplacesForeignNode},
+		{Name: "RegisterAgainKeepsNode", Test: testRegisterAgainKeepsNode},
+		{Name: "Sequential", Test: testSequential},
+		{Name: "UnreadableInstance", Test: testUnreadableInstance},
+		{Name: "ReregisterAfterReconnect", Test: testReregisterAfterReconnect},
+		{Name: "ReattachAfterExpiry", Test: testReattachAfterExpiry},
+		{Name: "ProviderStrategies", Test: testProviderStrategies},
+		{Name: "ProviderFollowsChanges", Test: testProviderFollowsChanges},
+		{Name: "ProviderReadsOnlyWhatChanged", Test: testProviderReadsOnlyWhatChanged},
+		{Name: "DoneContextSendsNothing", Test: testDoneContext},
+		{Name: "Close", Test: testClose},
+	})
 }
 
 // registry makes a registry on h, closed when the test ends.
