@@ -69,6 +69,7 @@ func (b *Barrier) Wait(ctx context.Context) error {
 		return errNoHandle
 	}
 	w := newWaker("")
+	defer w.forget(b.h, b.path)
 	for {
 		up, err := exists(ctx, b.h, b.path, w)
 		if err != nil || !up {
@@ -129,6 +130,13 @@ func (w *waker) sleep(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// forget removes w's watch on path from the handle, locally, when its
+// wait is over: a barrier can stay up, or down, for long, and a watcher
+// for every wait would pile up until the node changes.
+func (w *waker) forget(h *zhandle.Handle, path string) {
+	_ = h.RemoveWatches(context.Background(), path, zhandle.WatcherData, w, true) // ErrNoWatcher: it fired already
 }
 
 // seenCreated reports whether the node of interest was seen created.

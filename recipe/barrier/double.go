@@ -70,6 +70,7 @@ func (b *DoubleBarrier) Enter(ctx context.Context) error {
 	defer func() { <-b.turn }()
 	readyPath := recipe.Join(b.path, readyNode)
 	w := newWaker(readyPath)
+	defer w.forget(b.h, readyPath)
 	ready, err := exists(ctx, b.h, readyPath, w)
 	if err == nil {
 		err = b.join(ctx)

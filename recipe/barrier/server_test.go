@@ -10,7 +10,6 @@ import (
 
 	"github.com/zkloop/zkloop/internal/recipetest"
 	"github.com/zkloop/zkloop/internal/zktest"
-	"github.com/zkloop/zkloop/recipe"
 	"github.com/zkloop/zkloop/recipe/barrier"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
@@ -242,9 +241,6 @@ func testDoubleBarrierGivingUp(t *testing.T, pl *recipetest.Place) {
 // Leave of a member that did not enter is an error.
 func testDoubleBarrierLeaveWithoutEnter(t *testing.T, pl *recipetest.Place) {
 	h := pl.Connect()
-	if err := recipe.CreateParents(recipetest.Context(t), h, double+"/x"); err != nil {
-		t.Fatal(err)
-	}
 	recipetest.MakeNode(t, h, double+"/someone", nil, zhandle.Ephemeral)
 	err := barrier.NewDoubleBarrier(h, double, 2).Leave(recipetest.Context(t))
 	if err == nil {

@@ -184,6 +184,8 @@ func testSharedCountCorrupted(t *testing.T, pl *recipetest.Place) {
 func testSharedCountNodeMadeAgain(t *testing.T, pl *recipetest.Place) {
 	h := pl.Connect()
 	ctx := recipetest.Context(t)
+	// A persistent parent, which the server does not remove when empty.
+	recipetest.MakeNode(t, h, "/counters/keep", nil, zhandle.Persistent)
 	c := started(t, h, 0)
 	changes, stop := c.Subscribe()
 	defer stop()

@@ -240,7 +240,8 @@ func (c *SharedCount) TrySetCount(ctx context.Context, prev VersionedCount, coun
 	return false, err
 }
 
-// Close stops following the node and ends the subscriptions. It is
+// Close stops following the node, removing its watch from the handle
+// (locally: nothing is sent), and ends the subscriptions. It is
 // idempotent.
 func (c *SharedCount) Close() error {
 	c.mu.Lock()
@@ -253,6 +254,9 @@ func (c *SharedCount) Close() error {
 	c.mu.Unlock()
 	if tracker != nil {
 		tracker.Stop()
+		// Locally, nothing sent; an error means the watch fired already
+		// or the handle is closed.
+		_ = c.h.RemoveWatches(context.Background(), c.path, zhandle.WatcherData, (*countWatcher)(c), true)
 	}
 	c.changes.Close()
 	return nil

@@ -152,8 +152,9 @@ func (p *Provider) Instances() []ServiceInstance {
 // Close closes the channel. The lists must not be modified.
 func (p *Provider) Subscribe() (<-chan []ServiceInstance, func()) { return p.changes.Subscribe() }
 
-// Close stops the provider: its watches are left to fire once into
-// nothing, and its subscriptions end. Close is idempotent.
+// Close stops the provider: it removes its watches from the handle
+// (locally: nothing is sent) and ends its subscriptions. Close is
+// idempotent.
 func (p *Provider) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -162,7 +163,11 @@ func (p *Provider) Close() error {
 	}
 	p.closed = true
 	p.gen++
-	tracker := p.tracker
+	h, tracker := p.h, p.tracker
+	watched := make([]string, 0, len(p.nodes))
+	for name := range p.nodes {
+		watched = append(watched, recipe.Join(p.dir, name))
+	}
 	if !p.loaded {
 		p.loaded, p.failure = true, ErrClosed
 		close(p.ready)
@@ -170,6 +175,15 @@ func (p *Provider) Close() error {
 	p.mu.Unlock()
 	if tracker != nil {
 		tracker.Stop()
+	}
+	// The watches would fire once into nothing; removing them locally
+	// keeps the handle from piling up the watchers of closed providers.
+	// Errors: the watch fired already, or the handle is closed.
+	if h != nil {
+		_ = h.RemoveWatches(context.Background(), p.dir, zhandle.WatcherAny, (*childrenWatcher)(p), true)
+		for _, path := range watched {
+			_ = h.RemoveWatches(context.Background(), path, zhandle.WatcherData, (*instanceWatcher)(p), true)
+		}
 	}
 	p.changes.Close()
 	p.d.mu.Lock()
