@@ -39,8 +39,11 @@ func (b *DoubleBarrier) take(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if b.h == nil {
+	switch {
+	case b.h == nil:
 		return errNoHandle
+	case b.members < 1:
+		return fmt.Errorf("barrier: a double barrier of %d members", b.members)
 	}
 	select {
 	case b.turn <- struct{}{}:

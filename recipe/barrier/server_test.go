@@ -238,7 +238,8 @@ func testDoubleBarrierGivingUp(t *testing.T, pl *recipetest.Place) {
 	}
 }
 
-// Leave of a member that did not enter is an error.
+// Leave of a member that did not enter is an error, as is a barrier of
+// no members.
 func testDoubleBarrierLeaveWithoutEnter(t *testing.T, pl *recipetest.Place) {
 	h := pl.Connect()
 	recipetest.MakeNode(t, h, double+"/someone", nil, zhandle.Ephemeral)
@@ -248,6 +249,9 @@ func testDoubleBarrierLeaveWithoutEnter(t *testing.T, pl *recipetest.Place) {
 	}
 	if diff := cmp.Diff([]string{"someone"}, recipetest.Children(t, h, double)); diff != "" {
 		t.Errorf("children (-want +got):\n%s", diff)
+	}
+	if err := barrier.NewDoubleBarrier(h, double, 0).Enter(recipetest.Context(t)); err == nil {
+		t.Error("Enter of a barrier of 0 members succeeded")
 	}
 }
 
