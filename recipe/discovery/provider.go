@@ -313,9 +313,13 @@ func (p *Provider) takeChildren(gen uint64, err error, children []string) {
 		p.failLocked(err)
 		return
 	}
+	listed := make(map[string]bool, len(children))
+	for _, name := range children {
+		listed[name] = true
+	}
 	changed := false
 	for name := range p.nodes {
-		if !slices.Contains(children, name) {
+		if !listed[name] {
 			delete(p.nodes, name)
 			changed = true
 		}
