@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -134,7 +135,11 @@ func (p *Provider) Instance() (ServiceInstance, error) {
 	case len(enabled) == 0:
 		return ServiceInstance{}, ErrNoInstances
 	}
-	return enabled[p.strategy.Pick(enabled)], nil
+	i := p.strategy.Pick(enabled)
+	if i < 0 || i >= len(enabled) {
+		return ServiceInstance{}, fmt.Errorf("discovery: the strategy picked instance %d of %d", i, len(enabled))
+	}
+	return enabled[i], nil
 }
 
 // Instances returns the enabled instances of the service, in the order of
