@@ -381,7 +381,19 @@ func testProviderStrategies(t *testing.T, z *recipetest.Place) {
 	if len(seen) != 3 {
 		t.Errorf("random handed out %v, want all three", seen)
 	}
+	wrong, err := d.NewProvider(ctx, "api", outOfRange{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst, err := wrong.Instance(); err == nil {
+		t.Errorf("a strategy's index out of range gave %+v", inst)
+	}
 }
+
+// outOfRange is a broken strategy.
+type outOfRange struct{}
+
+func (outOfRange) Pick(instances []discovery.ServiceInstance) int { return len(instances) }
 
 // A provider follows registrations, updates, disabling and
 // unregistrations made elsewhere.
