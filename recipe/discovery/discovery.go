@@ -279,22 +279,14 @@ func (d *ServiceDiscovery) putSequential(ctx context.Context, h *zhandle.Handle,
 // findSequential looks for r's sequential node after a lost reply.
 func (d *ServiceDiscovery) findSequential(ctx context.Context, h *zhandle.Handle, r *registration) (bool, error) {
 	dir := d.servicePath(r.inst.Name)
-	var children []string
-	err := recipe.Retry(ctx, h, func() (err error) {
-		children, err = h.GetChildren(ctx, dir, false)
-		return err
-	})
-	if errors.Is(err, zhandle.ErrNoNode) {
-		return false, nil
-	}
-	for _, child := range children {
-		if err != nil || !isSequenceOf(child, r.inst.ID) {
+	names, err := children(ctx, h, dir)
+	for _, name := range names {
+		if !isSequenceOf(name, r.inst.ID) {
 			continue
 		}
-		var ours bool
-		ours, err = d.adopt(ctx, h, recipe.Join(dir, child), r)
-		if ours {
-			return true, nil
+		ours, err := d.adopt(ctx, h, recipe.Join(dir, name), r)
+		if ours || err != nil {
+			return ours, err
 		}
 	}
 	return false, err
