@@ -32,6 +32,7 @@ func TestRealServer(t *testing.T) {
 		{Name: "RegisterReplacesForeignNode", Test: testRegisterReplacesForeignNode},
 		{Name: "RegisterAgainKeepsNode", Test: testRegisterAgainKeepsNode},
 		{Name: "Sequential", Test: testSequential},
+		{Name: "SequentialLostReply", Test: testSequentialLostReply},
 		{Name: "UnreadableInstance", Test: testUnreadableInstance},
 		{Name: "ReregisterAfterReconnect", Test: testReregisterAfterReconnect},
 		{Name: "ReattachAfterExpiry", Test: testReattachAfterExpiry},
@@ -232,6 +233,26 @@ func testSequential(t *testing.T, z *recipetest.Place) {
 		t.Fatal(err)
 	}
 	recipetest.WaitChildren(t, h, base+"/api", 0)
+}
+
+// A DYNAMIC_SEQUENTIAL create whose reply is lost is found among the
+// service's nodes, not made twice.
+func testSequentialLostReply(t *testing.T, z *recipetest.Place) {
+	h, p := z.ConnectViaProxy(30 * time.Second) // no ping reply is due while the cut waits
+	d := registry(t, h)
+	register(t, d, api("plain", 1)) // the parents
+	inst := api("seq-", 2)
+	inst.ServiceType = discovery.DynamicSequential
+	cut := p.CutMidFrame()
+	register(t, d, inst)
+	recipetest.Receive(t, cut, "the cut")
+	observer := z.Connect()
+	if diff := cmp.Diff([]string{"plain", "seq-0000000001"}, recipetest.Children(t, observer, base+"/api")); diff != "" {
+		t.Fatalf("nodes (-want +got):\n%s", diff)
+	}
+	if _, stat := node(t, observer, base+"/api/seq-0000000001"); stat.EphemeralOwner != h.ClientID().SessionID {
+		t.Errorf("owner %#x, want the session %#x", stat.EphemeralOwner, h.ClientID().SessionID)
+	}
 }
 
 // A node that is no instance is left out of the lists and explained by
