@@ -25,6 +25,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("terminal", func(t *testing.T) { testTerminal(t, srv) })
 	t.Run("lock", func(t *testing.T) { testLock(t, srv) })
 	t.Run("leader", func(t *testing.T) { testLeader(t, srv) })
+	t.Run("services", func(t *testing.T) { testServices(t, srv) })
 }
 
 // batchCase is one zkcli run: the setup script first (which must succeed
@@ -128,6 +129,20 @@ func batchCases() []batchCase {
 		// leader (the election itself: leader_test.go)
 		{name: "leader-usage", args: []string{"leader", "$R"}, err: "leader path id\n", code: 1},
 		{name: "leader-bad-path", args: []string{"leader", "relative", "id"}, err: "bad arguments: \"relative/latch-\" is not the path of a node\n", code: 1},
+
+		// services (a registry written by recipe/discovery: services_test.go)
+		{name: "services", setup: "create $R\ncreate $R/db\ncreate $R/api\ncreate $R/api/bad {\n" +
+			`create $R/api/a1 '{"name" : "api", "id" : "a1", "port" : 8080, "payload" : {"@class" : "x.Y", "w" : [ 1 ]}, "serviceType" : "STATIC"}'`,
+			args: []string{"services", "$R"},
+			out: "api:\n  a1:\n    {\n      \"name\": \"api\",\n      \"id\": \"a1\",\n      \"port\": 8080,\n" +
+				"      \"payload\": {\n        \"@class\": \"x.Y\",\n        \"w\": [\n          1\n        ]\n      },\n" +
+				"      \"serviceType\": \"STATIC\"\n    }\n" +
+				"  bad: not an instance Curator can read (discovery: invalid service instance: unexpected end of JSON input)\n    {\n" +
+				"db:\n"},
+		{name: "services-missing", args: []string{"services", "$R"}},
+		{name: "services-binary", setup: "create $R\ncreate $R/s\ncreate -x $R/s/i 00ff", args: []string{"services", "$R"},
+			out: "s:\n  i: not an instance Curator can read (discovery: invalid service instance: invalid character '\\x00' looking for beginning of value)\n    \"\\x00\\xff\"\n"},
+		{name: "services-usage", args: []string{"services"}, err: "services basePath\n", code: 1},
 
 		// ls, ls2, stat, exists, wexists, sync
 		{name: "ls", setup: "create $R\ncreate $R/b\ncreate $R/a", args: []string{"ls", "$R"}, out: "[a, b]\n"},

@@ -309,6 +309,15 @@ func init() {
 			run:     cmdRemoveWatches,
 		},
 		{
+			name:    "services",
+			usage:   "basePath",
+			about:   "list the Curator service registry (curator-x-discovery) under basePath, the instances' JSON pretty-printed",
+			from:    "zkcli",
+			minArgs: 1,
+			maxArgs: 1,
+			run:     cmdServices,
+		},
+		{
 			name:    "set",
 			usage:   "[-s] [-v version] [-b|-x] path data",
 			about:   "set a node's data (-b base64, -x hex)",
