@@ -58,6 +58,17 @@
 // verify certificate: x509: certificate signed by unknown authority").
 // connect and reinit keep these settings.
 //
+// # Quotas
+//
+// setquota, listquota and delquota keep quotas where ZooKeeper 3.8 does,
+// under /zookeeper/quota, in its formats ("count=5,bytes=-1=;
+// byteHardLimit=-1;countHardLimit=2"), with zkCli.sh's checks and
+// messages; listquota, as zkCli.sh, names the node it reads on stderr
+// ("absolute path is ..."). The server counts the nodes and bytes under a
+// quota; it refuses writes past a hard limit (-N, -B) only when started
+// with -Dzookeeper.enforceQuota=true ("Quota has exceeded : /a/b"), and
+// only logs a warning past a soft one (-n, -b).
+//
 // # Sessions
 //
 // -clientid file keeps the session id and password in file, in the layout

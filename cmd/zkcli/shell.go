@@ -262,9 +262,6 @@ func (s *shell) Run(ctx context.Context, words []string) error {
 	if c == nil {
 		return fmt.Errorf("Command not found: %s", words[0])
 	}
-	if c.missing != "" {
-		return fmt.Errorf("not supported by this client yet: %s", c.missing)
-	}
 	o, err := c.spec.parse(words)
 	if err == nil && (len(o.args)-1 < c.minArgs || c.maxArgs >= 0 && len(o.args)-1 > c.maxArgs) {
 		return errors.New(c.usageLine())
