@@ -124,7 +124,7 @@ func (s *shell) connect(ctx context.Context, host string, id zhandle.ClientID) e
 func (s *shell) open(host string, id zhandle.ClientID) error {
 	s.closeHandle()
 	w := &sessionWatcher{s: s, ready: make(chan struct{})}
-	options := append([]zhandle.Option{zhandle.WithLogger(s.logger)}, s.cfg.security.options()...)
+	options := append([]zhandle.Option{zhandle.WithLogger(s.logger), zhandle.WithConnectTimeout(connectTimeout)}, s.cfg.security.options()...)
 	if s.cfg.readOnly {
 		options = append(options, zhandle.WithReadOnly())
 	}
@@ -144,16 +144,13 @@ func (s *shell) open(host string, id zhandle.ClientID) error {
 	return nil
 }
 
-// handshakeWait is how long waitSession first lets a server answer a
-// handshake before it starts over with a new handle; it doubles at each
-// new start, so that a slow server is waited for in the end.
-//
-// WORKAROUND, to remove once zhandle bounds a handshake on its own (as
-// Java's connectTimeout does): a ZooKeeper 3.8 server that is starting
-// sometimes neither answers nor closes a connection, and zhandle, like the
-// C client, waits 2/3 of the session timeout for an answer (20 s by
-// default) before it tries again.
-const handshakeWait = time.Second
+// connectTimeout bounds a server's silence while a connection is set up
+// (zhandle.WithConnectTimeout), doubling after each miss: a ZooKeeper 3.8
+// server that is starting sometimes neither answers nor closes a
+// connection, and without the bound the handle, as the C client, would
+// wait two thirds of the session timeout (20 s by default) before it
+// tries again.
+const connectTimeout = time.Second
 
 // waitSession waits for the session of the current handle within the
 // session timeout.
@@ -165,21 +162,8 @@ func (s *shell) waitSession(ctx context.Context) error {
 		s.unwaited = false
 		s.mu.Unlock()
 	}()
-	for patience := handshakeWait; ; {
-		h, host := s.current()
-		attempt, stop := context.WithTimeout(ctx, patience)
-		err := h.WaitConnected(attempt)
-		stop()
-		switch {
-		case !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
-			return err
-		case h.State() == zhandle.StateAssociating: // the handshake is unanswered
-			if err := s.open(host, h.ClientID()); err != nil {
-				return err
-			}
-			patience *= 2
-		}
-	}
+	h, _ := s.current()
+	return h.WaitConnected(ctx)
 }
 
 // noSessionError is the failure to get a session; in batch mode the
