@@ -53,7 +53,7 @@ type conn struct {
 	lastPing time.Time // when the last ping was queued, or the session established
 
 	connectLimit time.Duration // WithConnectTimeout's bound on the silence before a session, doubled after each miss; 0 without
-	pingSent time.Time // when the ping awaiting its reply was queued; zero when none is
+	pingSent     time.Time     // when the ping awaiting its reply was queued; zero when none is
 
 	lastResolve time.Time // of the host names, for WithResolutionDelay
 	lostAt      time.Time // when the last established connection was lost; zero while established
