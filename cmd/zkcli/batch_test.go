@@ -169,7 +169,7 @@ func batchCases() []batchCase {
 		{name: "setAcl-s", setup: "create $R", args: []string{"setAcl", "-s", "$R", "world:anyone:cdrwa"}, out: statLines(0, 0, 1, false, 0, 0)},
 		{name: "setAcl-version", setup: "create $R", args: []string{"setAcl", "-v", "4", "$R", "world:anyone:r"}, err: "version No is not valid : $R\n", code: 1},
 		{name: "setAcl-R", setup: "create $R\ncreate $R/a\ncreate $R/a/b", stdin: "setAcl -R $R world:anyone:rw\ngetAcl $R/a/b\n", out: "'world,'anyone\n: rw\n"},
-		{name: "setAcl-noauth", setup: "create $R\nsetAcl $R world:anyone:r", args: []string{"set", "$R", "x"}, err: "Authentication is not valid : $R\n", code: 1},
+		{name: "setAcl-noauth", setup: "create $R\nsetAcl $R world:anyone:r", args: []string{"set", "$R", "x"}, err: "Insufficient permission : $R\n", code: 1},
 		{name: "addauth", stdin: "addauth digest u:p\ncreate $R x auth::cdrwa\ngetAcl $R\n", out: "Created $R\n'digest,'" + digest("u:p") + "\n: cdrwa\n"},
 
 		// config, reconfig, watches
