@@ -26,6 +26,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("lock", func(t *testing.T) { testLock(t, srv) })
 	t.Run("leader", func(t *testing.T) { testLeader(t, srv) })
 	t.Run("services", func(t *testing.T) { testServices(t, srv) })
+	t.Run("observe", func(t *testing.T) { testObserve(t, srv) })
 }
 
 // batchCase is one zkcli run: the setup script first (which must succeed

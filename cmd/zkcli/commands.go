@@ -362,6 +362,13 @@ func init() {
 			run:     cmdStat,
 		},
 		{
+			name:    "stats",
+			about:   "print the session's counters: requests, bytes, reconnects, ping round trip, queues",
+			from:    "zkcli",
+			maxArgs: 0,
+			run:     cmdStats,
+		},
+		{
 			name:    "sync",
 			usage:   "path",
 			about:   "make the server catch up with the leader",
@@ -431,7 +438,7 @@ func cmdHelp(_ context.Context, s *shell, _ *zhandle.Handle, o opts) error {
 // writeUsage prints the invocation and every command, as zkCli.sh's usage
 // does.
 func writeUsage(w io.Writer) {
-	fmt.Fprintln(w, "zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r] [-clientid file] [-waitforconnection] [-d]\n"+
+	fmt.Fprintln(w, "zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r] [-clientid file] [-waitforconnection] [-d] [-trace]\n"+
 		"      [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]\n"+
 		"      [-sasl-user name [-sasl-password-file file | -sasl-password password]] [-c cmd | cmd args]")
 	for _, c := range commands {

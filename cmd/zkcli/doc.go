@@ -5,7 +5,7 @@
 // and edits lines with history and tab completion on a terminal.
 //
 //	zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r]
-//	      [-clientid file] [-waitforconnection] [-d]
+//	      [-clientid file] [-waitforconnection] [-d] [-trace]
 //	      [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]
 //	      [-sasl-user name [-sasl-password-file file | -sasl-password password]]
 //	      [-c cmd | cmd args...]
@@ -88,6 +88,14 @@
 // quota; it refuses writes past a hard limit (-N, -B) only when started
 // with -Dzookeeper.enforceQuota=true ("Quota has exceeded : /a/b"), and
 // only logs a warning past a soft one (-n, -b).
+//
+// # Observing the client
+//
+// stats prints the session's counters (zhandle.Stats): requests and replies,
+// bytes each way, reconnects, the last ping's round trip, pending and
+// outstanding requests, the server. -trace prints a line on stderr for each
+// request as it ends: "trace: getData /app 0.214 ms ok", or the error's
+// name (NoNode, ConnectionLoss, ...) for "ok".
 //
 // # Sessions
 //

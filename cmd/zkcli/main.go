@@ -90,6 +90,8 @@ func parseInvocation(args []string, getenv func(string) string) (invocation, err
 			inv.readOnly = true
 		case "waitforconnection":
 			inv.wait = true
+		case "trace":
+			inv.trace = true
 		case "d", "debug":
 			inv.debug = true
 		case "tls":

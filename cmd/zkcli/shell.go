@@ -22,6 +22,7 @@ type session struct {
 	readOnly     bool          // -r: accept a read-only server
 	clientIDFile string        // -clientid: resume the session saved there, save new ones
 	wait         bool          // -waitforconnection
+	trace        bool          // -trace: a line per request on stderr
 	security                   // TLS and SASL
 }
 
@@ -127,6 +128,9 @@ func (s *shell) open(host string, id zhandle.ClientID) error {
 	options := append([]zhandle.Option{zhandle.WithLogger(s.logger), zhandle.WithConnectTimeout(connectTimeout)}, s.cfg.security.options()...)
 	if s.cfg.readOnly {
 		options = append(options, zhandle.WithReadOnly())
+	}
+	if s.cfg.trace {
+		options = append(options, zhandle.WithTracer(&requestPrinter{w: s.errOut}))
 	}
 	if id.SessionID != 0 {
 		options = append(options, zhandle.WithClientID(id))
