@@ -23,6 +23,26 @@ type churner struct {
 	exists map[string]bool
 	paths  []string // every path the tree may hold, parents first
 	ops    int      // operations that succeeded
+
+	// With a probe (a node outside the cache's root), each delete is a
+	// multi that also sets the probe, whose new Mzxid is then the
+	// deletion's zxid; and every operation's zxid is recorded.
+	probe   string
+	mu      sync.Mutex
+	records []opRecord
+}
+
+// An opRecord is an operation that took effect, with its zxid.
+type opRecord struct {
+	kind EventType // EventCreated, EventChanged, EventDeleted
+	path string
+	zxid int64
+}
+
+func (ch *churner) record(kind EventType, p string, zxid int64) {
+	ch.mu.Lock()
+	ch.records = append(ch.records, opRecord{kind, p, zxid})
+	ch.mu.Unlock()
 }
 
 func newChurner(t testing.TB, h *zhandle.Handle, root string, seed uint64) *churner {
@@ -102,10 +122,30 @@ func (ch *churner) step(done func(p string) func(error)) error {
 		}
 		ch.exists[p] = true
 		cb := done(p)
-		return ch.h.ACreate(p, data, zhandle.OpenACLUnsafe, zhandle.Persistent, func(err error, _ string) { cb(err) })
+		return ch.h.ACreate2(p, data, zhandle.OpenACLUnsafe, zhandle.Persistent, func(err error, _ string, st *zhandle.Stat) {
+			if err == nil {
+				ch.record(EventCreated, p, st.Czxid)
+			}
+			cb(err)
+		})
 	case ch.rng.IntN(2) == 0 || ch.hasChildren(p):
 		cb := done(p)
-		return ch.h.ASet(p, data, -1, func(err error, _ *zhandle.Stat) { cb(err) })
+		return ch.h.ASet(p, data, -1, func(err error, st *zhandle.Stat) {
+			if err == nil {
+				ch.record(EventChanged, p, st.Mzxid)
+			}
+			cb(err)
+		})
+	case ch.probe != "":
+		ch.exists[p] = false
+		cb := done(p)
+		return ch.h.AMulti([]zhandle.Op{zhandle.DeleteOp{Path: p, Version: -1}, zhandle.SetDataOp{Path: ch.probe, Version: -1}},
+			func(err error, results []zhandle.OpResult) {
+				if err == nil {
+					ch.record(EventDeleted, p, results[1].Stat.Mzxid)
+				}
+				cb(err)
+			})
 	default:
 		ch.exists[p] = false
 		return ch.h.ADelete(p, -1, done(p))

@@ -272,3 +272,13 @@ func dataOf(tree map[string]znodeState) map[string]string {
 	}
 	return out
 }
+
+// isClosed reports whether ch is closed, without waiting.
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

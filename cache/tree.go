@@ -171,10 +171,20 @@ func (t *tree) publish() {
 			t.idx.remove(ch.node)
 		}
 	}
+	// clear costs the map's capacity, not its length: a large batch (a
+	// priming) leaves a map too large to clear after every small one.
+	if len(t.order) > maxKeptChanges {
+		t.changes, t.order = map[string]*change{}, nil
+		return
+	}
 	clear(t.changes)
 	clear(t.order)
 	t.order = t.order[:0]
 }
+
+// maxKeptChanges is the largest batch whose map publish clears for the
+// next batch rather than dropping it.
+const maxKeptChanges = 256
 
 // mergeChildren returns base, a sorted list of names, without the names
 // in kids and with those kids marks present, sorted. It never writes base.
