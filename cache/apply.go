@@ -503,13 +503,16 @@ func (a *applier) watchEvent(ev zhandle.Event) {
 	}
 	p := ev.Path
 	// A child's creation or deletion counts in its parent's Stat, even
-	// if the cache does not keep the child. ZooKeeper does not say when a
-	// deletion happened; reading the parent tells (its Pzxid).
+	// if the cache does not keep the child. The parent's Pzxid is the
+	// child's Czxid after a creation, but ZooKeeper does not say when a
+	// deletion happened, nor the Czxid of a child the cache does not
+	// read: reading the parent tells.
 	parentKept := kind != slotChanged && p != a.root && depthBelow(a.root, p) > 0 && a.cfg.keeps(a.root, parentOf(p))
-	if parentKept && kind == slotDeleted {
+	kept := a.cfg.keeps(a.root, p)
+	if parentKept && (kind == slotDeleted || !kept) {
 		a.readEvent(parentOf(p))
 	}
-	if !a.cfg.keeps(a.root, p) {
+	if !kept {
 		if parentKept {
 			a.queue.push(&slot{kind: kind, path: p, seq: a.seq, resolved: true})
 		}
@@ -540,13 +543,8 @@ func (a *applier) observe(p string, o obs) {
 	s := a.latest[p]
 	switch {
 	case s != nil:
-		// A node the cache does not hold, changed since the watch was
-		// set but not created since: it existed when the sweep began,
-		// which reports it.
-		if a.group != nil && o.v != nil && first(s).kind == slotChanged {
-			if cur, _ := a.t.get(p); cur == nil {
-				a.group[p] = o
-			}
+		if a.group != nil {
+			a.atWatch(p, s, o)
 		}
 		a.fill(s, o)
 	case a.group != nil:
@@ -559,12 +557,26 @@ func (a *applier) observe(p string, o obs) {
 	}
 }
 
-// first returns the earliest slot of s's path not yet applied.
-func first(s *slot) *slot {
-	for s.prev != nil && !s.prev.applied {
-		s = s.prev
+// atWatch records in the sweep's observations what a node was when the
+// watch was set, as far as o, its state after the events s and those
+// before it since, tells. The events report the changes after that.
+//   - Only data changes since: the node existed, as o's node. If the cache
+//     holds another node there, or none, the sweep reports o's.
+//   - A creation first: the node did not exist. If the cache holds one,
+//     the sweep reports its deletion.
+//   - A deletion first: the node existed; which one, o does not tell.
+func (a *applier) atWatch(p string, s *slot, o obs) {
+	onlyChanged := true
+	for ; s.prev != nil && !s.prev.applied; s = s.prev {
+		onlyChanged = onlyChanged && s.kind == slotChanged
 	}
-	return s
+	cur, _ := a.t.get(p)
+	switch {
+	case onlyChanged && s.kind == slotChanged && o.v != nil && (cur == nil || cur.stat.Czxid != o.v.stat.Czxid):
+		a.group[p] = o
+	case s.kind == slotCreated && cur != nil:
+		a.group[p] = obs{seq: o.seq}
+	}
 }
 
 // fill places o, the state of a node after s, the last event of its path

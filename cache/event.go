@@ -73,7 +73,11 @@ type Node struct {
 // found: first the deletions, deepest first, then the creations and data
 // changes in zxid order (Czxid for a creation, Mzxid for a change).
 // A node deleted and created again under the same name meanwhile (a new
-// Czxid) is reported as EventDeleted then EventCreated.
+// Czxid) is reported as EventDeleted then EventCreated. (One case escapes:
+// a node deleted while the cache was cut off, created again, and deleted
+// again after the watch was restored but before the re-read reached it, is
+// reported deleted once, at the second deletion: the cache cannot tell
+// which node that deletion removed.)
 type Event struct {
 	Type  EventType
 	Path  string        // EventCreated, EventChanged, EventDeleted

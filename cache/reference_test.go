@@ -31,14 +31,13 @@ type refRun struct {
 // A fault is what a reference run does to the cache before operation i.
 type fault func(r *refRun, i int)
 
-// TestReference has a second handle make 5,000 random creates, sets and
+// testReference has a second handle make 5,000 random creates, sets and
 // deletes in a three-level tree while the cache follows; after a Sync the
 // cache equals a fresh read of the tree, node for node (data, the whole
-// Stat, children), and its events, replayed on an empty tree, make the
-// same tree. The same holds with 20 cuts of the cache's connection, a
+// Stat, children), its events, replayed on an empty tree, make the same
+// tree, and they come in zxid order. The same holds with 20 cuts of the cache's connection, a
 // server restart, and a session expiry followed by Rebuild.
-func TestReference(t *testing.T) {
-	srv := zktest.Standalone(t)
+func testReference(t *testing.T, srv *zktest.Server) {
 	for _, tc := range []struct {
 		name    string
 		fault   fault
@@ -52,6 +51,7 @@ func TestReference(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := startRef(t, srv)
 			ch := newChurner(t, dial(t, srv.Addr()+r.chroot), "/r", uint64(len(tc.name)))
+			ch.probe = "/probe"
 			ch.run(churnOps, churnWindow, func(i int) {
 				if tc.fault != nil {
 					tc.fault(r, i)
@@ -59,6 +59,7 @@ func TestReference(t *testing.T) {
 			})
 			t.Logf("%d operations succeeded", ch.ops)
 			r.check()
+			checkZxidOrder(t, r.rec.all(), ch.records)
 			stats := r.c.Stats()
 			if stats.Resyncs < tc.resyncs || tc.resyncs == 0 && stats.Resyncs > 0 {
 				t.Errorf("%d re-reads, want at least %d (none if 0)", stats.Resyncs, tc.resyncs)
@@ -68,13 +69,15 @@ func TestReference(t *testing.T) {
 	}
 }
 
-// startRef creates /r in a new chroot and starts a cache of it through a
-// proxy.
+// startRef creates /r (and /probe, see churner) in a new chroot and
+// starts a cache of /r through a proxy.
 func startRef(t *testing.T, srv *zktest.Server) *refRun {
 	addr := chroot(t, srv.Addr())
 	r := &refRun{t: t, srv: srv, chroot: addr[len(srv.Addr()):], rec: newRecorder()}
-	_, err := dial(t, addr).Create(testContext(t), "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
-	must(t, "Create /r", err)
+	for _, p := range []string{"/r", "/probe"} {
+		_, err := dial(t, addr).Create(testContext(t), p, nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
+		must(t, "Create "+p, err)
+	}
 	r.proxy = zktest.NewProxy(t, srv.Addr())
 	r.h = dial(t, r.proxy.Addr()+r.chroot)
 	r.c = newCache(t, r.h, "/r", WithListener(r.rec.listen))
