@@ -70,19 +70,7 @@ func BenchmarkGet(b *testing.B) {
 					}
 				})
 			}
-			b.ReportAllocs()
-			b.SetParallelism((readers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-			start := time.Now()
-			b.RunParallel(func(pb *testing.PB) {
-				rng := rand.New(rand.NewPCG(rand.Uint64(), 3))
-				for pb.Next() {
-					if _, _, ok := c.Get(paths[rng.IntN(len(paths))]); !ok {
-						b.Error("a cached node missing")
-						return
-					}
-				}
-			})
-			elapsed := time.Since(start)
+			elapsed := readInParallel(b, c, paths)
 			close(stop)
 			wg.Wait()
 			if updating {
@@ -96,12 +84,7 @@ func BenchmarkGet(b *testing.B) {
 // goroutines while another handle sets random nodes of it on a real
 // server, 16 at a time in flight.
 func BenchmarkGetWhileServerChanges(b *testing.B) {
-	srv := zktest.Standalone(b)
-	addr := chroot(b, srv.Addr())
-	w := dial(b, addr)
-	_, err := w.Create(testContext(b), "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
-	must(b, "Create", err)
-	createTree(b, w, "/r", 10, 99)
+	addr, w := benchTree(b, 10, 99)
 	var changes atomic.Int64
 	c := primed(b, dial(b, addr), "/r", WithListener(func(ev Event) {
 		if ev.Type == EventChanged {
@@ -115,6 +98,28 @@ func BenchmarkGetWhileServerChanges(b *testing.B) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { setLoop(b, w, paths, stop) })
+	elapsed := readInParallel(b, c, paths)
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(float64(changes.Load())/elapsed.Seconds(), "changes/s")
+}
+
+// benchTree starts a server and makes a chroot there holding /r with
+// parents nodes of children children under it; it returns the chroot's
+// connect string and a handle on it.
+func benchTree(b *testing.B, parents, children int) (string, *zhandle.Handle) {
+	srv := zktest.Standalone(b)
+	addr := chroot(b, srv.Addr())
+	w := dial(b, addr)
+	_, err := w.Create(testContext(b), "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
+	must(b, "Create", err)
+	createTree(b, w, "/r", parents, children)
+	return addr, w
+}
+
+// readInParallel runs b.N Gets of random paths from readers goroutines,
+// and returns how long they took.
+func readInParallel(b *testing.B, c *Cache, paths []string) time.Duration {
 	b.ReportAllocs()
 	b.SetParallelism((readers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	start := time.Now()
@@ -127,10 +132,7 @@ func BenchmarkGetWhileServerChanges(b *testing.B) {
 			}
 		}
 	})
-	elapsed := time.Since(start)
-	close(stop)
-	wg.Wait()
-	b.ReportMetric(float64(changes.Load())/elapsed.Seconds(), "changes/s")
+	return time.Since(start)
 }
 
 // setLoop sets random nodes of paths, 16 at a time in flight, until stop.
@@ -161,13 +163,8 @@ func setLoop(b testing.TB, h *zhandle.Handle, paths []string, stop chan struct{}
 // reference the Set's own round trip (set-p50-µs). 2,000 Sets warm the
 // server up first.
 func BenchmarkPropagation(b *testing.B) {
-	srv := zktest.Standalone(b)
-	addr := chroot(b, srv.Addr())
-	w := dial(b, addr)
-	ctx := testContext(b)
-	_, err := w.Create(ctx, "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
-	must(b, "Create", err)
-	_, err = w.Create(ctx, "/r/n", []byte("0"), zhandle.OpenACLUnsafe, zhandle.Persistent)
+	addr, w := benchTree(b, 0, 0)
+	_, err := w.Create(testContext(b), "/r/n", []byte("0"), zhandle.OpenACLUnsafe, zhandle.Persistent)
 	must(b, "Create", err)
 	seen := make(chan int32, 1)
 	primed(b, dial(b, addr), "/r", WithListener(func(ev Event) {
@@ -219,12 +216,7 @@ func reportPercentiles(b *testing.B, lat []time.Duration, prefix string) {
 // wall time, requests, and the heap: at its peak while priming (sampled
 // every millisecond) and kept once primed, per node.
 func BenchmarkPrime(b *testing.B) {
-	srv := zktest.Standalone(b)
-	addr := chroot(b, srv.Addr())
-	w := dial(b, addr)
-	_, err := w.Create(testContext(b), "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
-	must(b, "Create", err)
-	createTree(b, w, "/r", 100, 99)
+	addr, _ := benchTree(b, 100, 99)
 	h := dial(b, addr)
 	b.ReportAllocs()
 	var requests int64

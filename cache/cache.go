@@ -166,8 +166,13 @@ func (c *Cache) WaitInitialized(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	return c.await(ctx, c.initialized)
+}
+
+// await waits for done, the cache's failure or closing, or ctx.
+func (c *Cache) await(ctx context.Context, done <-chan struct{}) error {
 	select {
-	case <-c.initialized:
+	case <-done:
 		return nil
 	case <-c.fatal:
 		return c.err
@@ -190,16 +195,10 @@ func (c *Cache) Sync(ctx context.Context) error {
 	}
 	b := &barrier{done: make(chan struct{})}
 	c.in.push(input{kind: inBarrier, barrier: b})
-	select {
-	case <-b.done:
-		return b.err
-	case <-c.fatal:
-		return c.err
-	case <-c.closing:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := c.await(ctx, b.done); err != nil {
+		return err
 	}
+	return b.err
 }
 
 // Rebuild moves the cache to h and reads the tree again there, reporting

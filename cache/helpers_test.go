@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
 )
@@ -253,6 +254,29 @@ func (r *replay) apply(ev Event) string {
 		delete(r.nodes, ev.Path)
 	}
 	return ""
+}
+
+// checkReplay replays events on an empty tree: each must be consistent
+// with the ones before, EventInitialized must come once, and the nodes
+// must end with the data of want.
+func checkReplay(t *testing.T, events []Event, want map[string]znodeState) {
+	t.Helper()
+	replayed := newReplay()
+	initialized := 0
+	for _, ev := range events {
+		if ev.Type == EventInitialized {
+			initialized++
+		}
+		if why := replayed.apply(ev); why != "" {
+			t.Errorf("event: %s", why)
+		}
+	}
+	if initialized != 1 {
+		t.Errorf("%d EventInitialized, want 1", initialized)
+	}
+	if diff := cmp.Diff(dataOf(want), replayed.data()); diff != "" {
+		t.Errorf("events replayed (-server +replayed):\n%s", diff)
+	}
 }
 
 // data returns the path → data of the model.

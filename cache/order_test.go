@@ -53,24 +53,8 @@ func testPrimingDuringChanges(t *testing.T, srv *zktest.Server) {
 		t.Errorf("cache (-server +cache):\n%s", diff)
 	}
 	events := rec.all()
-	replayed := newReplay()
-	initialized := 0
-	for _, ev := range events {
-		if ev.Type == EventInitialized {
-			initialized++
-		}
-		if why := replayed.apply(ev); why != "" {
-			t.Errorf("event: %s", why)
-		}
-	}
-	if initialized != 1 {
-		t.Errorf("%d EventInitialized, want 1", initialized)
-	}
-	if diff := cmp.Diff(dataOf(want), replayed.data()); diff != "" {
-		t.Errorf("events replayed (-server +replayed):\n%s", diff)
-	}
+	checkReplay(t, events, want)
 	checkZxidOrder(t, events, ch.records)
-
 }
 
 // checkZxidOrder checks that the node events come in zxid order (a multi's

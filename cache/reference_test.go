@@ -93,22 +93,7 @@ func (r *refRun) check() {
 	if diff := cmp.Diff(want, cacheTree(r.c, "/r")); diff != "" {
 		t.Errorf("cache after Sync (-server +cache):\n%s", diff)
 	}
-	replayed := newReplay()
-	initialized := 0
-	for _, ev := range r.rec.all() {
-		if ev.Type == EventInitialized {
-			initialized++
-		}
-		if why := replayed.apply(ev); why != "" {
-			t.Errorf("event: %s", why)
-		}
-	}
-	if initialized != 1 {
-		t.Errorf("%d EventInitialized, want 1", initialized)
-	}
-	if diff := cmp.Diff(dataOf(want), replayed.data()); diff != "" {
-		t.Errorf("events replayed (-server +replayed):\n%s", diff)
-	}
+	checkReplay(t, r.rec.all(), want)
 }
 
 // cutEvery cuts the cache's connection every n operations, resetting it

@@ -23,6 +23,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("invocation", func(t *testing.T) { testInvocation(t, srv) })
 	t.Run("clientid", func(t *testing.T) { testClientID(t, srv) })
 	t.Run("terminal", func(t *testing.T) { testTerminal(t, srv) })
+	t.Run("cache", func(t *testing.T) { testCache(t, srv) })
 }
 
 // batchCase is one zkcli run: the setup script first (which must succeed

@@ -42,6 +42,7 @@ func init() {
 	commands = []*command{
 		{name: "addauth", usage: "scheme auth", about: "add an identity to the session, e.g. addauth digest user:password", from: "both", minArgs: 1, maxArgs: 2, run: cmdAddAuth},
 		{name: "addWatch", usage: "[-m mode] path # optional mode is one of [PERSISTENT, PERSISTENT_RECURSIVE] - default is PERSISTENT_RECURSIVE", about: "set a watch that stays after it fires (PERSISTENT_RECURSIVE: on the whole subtree)", from: "zkCli.sh", spec: optSpec{"m:"}, minArgs: 1, maxArgs: 1, run: cmdAddWatch},
+		{name: "cache", usage: "[-stats] path", about: "mirror a subtree: prime a cache of it, then print each change until interrupted (-stats: print the node count, bytes and priming time)", from: "zkcli", spec: optSpec{"stats"}, minArgs: 1, maxArgs: 1, run: cmdCache},
 		{name: "close", about: "close the session", from: "zkCli.sh", local: true, maxArgs: 0, run: cmdClose},
 		{name: "config", usage: "[-c] [-w] [-s]", about: "print the ensemble configuration (-c: as a connect string)", from: "both", spec: optSpec{"c", "w", "s"}, maxArgs: 0, run: cmdConfig},
 		{name: "connect", usage: "host:port", about: "close the session and open one on other servers", from: "zkCli.sh", local: true, maxArgs: 1, run: cmdConnect},
