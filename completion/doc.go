@@ -10,4 +10,7 @@
 // sync_completion); an asynchronous reply or a notification is pushed on a
 // Queue that one goroutine drains in order, running callbacks outside the
 // lock.
+//
+// This package is part of zkloop's implementation, used by package
+// zhandle; it carries no compatibility promise beyond zhandle's API.
 package completion

@@ -38,13 +38,14 @@ type Entry struct {
 	Data     []byte
 	Path     string
 	Children []string
-	ACL      []serialize.ACL
 	Value    any // results of rarer requests (multi, whoAmI, ...)
 
-	// A notification: the event and the watchers to call, collected by the
-	// loop when the event arrived.
-	Event    hashtable.Event
-	Watchers []hashtable.Watcher
+	// A notification: the event's type and session state (its path is
+	// Path), and the watchers to call, collected by the loop when the
+	// event arrived.
+	EventType serialize.EventType
+	State     serialize.State
+	Watchers  []hashtable.Watcher
 
 	ctx    context.Context // a synchronous caller's; nil for an asynchronous entry
 	mu     sync.Mutex
@@ -98,8 +99,8 @@ func Put(e *Entry) {
 	clear(e.Children)
 	e.Xid, e.Op, e.Watch, e.Rc, e.Callback = 0, 0, hashtable.Registration{}, serialize.Ok, nil
 	e.Reply, e.Watchers, e.Children = e.Reply[:0], e.Watchers[:0], e.Children[:0]
-	e.Stat, e.Data, e.Path, e.ACL, e.Value = serialize.Stat{}, nil, "", nil, nil
-	e.Event = hashtable.Event{}
+	e.Stat, e.Data, e.Path, e.Value = serialize.Stat{}, nil, "", nil
+	e.EventType, e.State = 0, 0
 	e.ctx, e.next, e.pooled = nil, nil, true
 	pool.Put(e)
 }

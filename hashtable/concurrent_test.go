@@ -21,7 +21,7 @@ func TestConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
-			ws := []Watcher{&recorder{name: fmt.Sprint(g)}, WatcherFunc(func(Event) {})}
+			ws := []Watcher{&recorder{name: fmt.Sprint(g)}, funcWatcher(func() {})}
 			var dst []Watcher
 			var keys WatchKeys
 			for i := range rounds {

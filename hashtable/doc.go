@@ -21,4 +21,7 @@
 //
 // Every method is safe for concurrent use. Activate and Collect do not
 // allocate in the steady state of a watch that fires and is set again.
+//
+// This package is part of zkloop's implementation, used by package
+// zhandle; it carries no compatibility promise beyond zhandle's API.
 package hashtable

@@ -6,21 +6,18 @@ import (
 	"github.com/zkloop/zkloop/serialize"
 )
 
+// funcWatcher is a watcher without identity, as zhandle.WatcherFunc.
+type funcWatcher func()
+
 // recorder is a watcher with an identity (a pointer) and a name for diffs.
 type recorder struct{ name string }
-
-func (r *recorder) Process(Event) {}
 
 // funcHolder is comparable by type but holds a func in an interface field:
 // == on two of them with the same inner type would panic.
 type funcHolder struct{ inner Watcher }
 
-func (h funcHolder) Process(Event) {}
-
 // valueWatcher is a comparable value type: equal values are the same watcher.
 type valueWatcher struct{ name string }
-
-func (v valueWatcher) Process(Event) {}
 
 // watchers returns one *recorder per name.
 func watchers(names ...string) map[string]*recorder {
@@ -46,7 +43,7 @@ func name(w Watcher) string {
 		return w.name
 	case valueWatcher:
 		return "value:" + w.name
-	case WatcherFunc:
+	case funcWatcher:
 		return "func"
 	case funcHolder:
 		return "holder"

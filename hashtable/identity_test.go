@@ -4,14 +4,10 @@ import "testing"
 
 type arrayOfWatchers [2]Watcher
 
-func (arrayOfWatchers) Process(Event) {}
-
 type sliceWatcher []int
 
-func (sliceWatcher) Process(Event) {}
-
 func TestHasIdentity(t *testing.T) {
-	f := WatcherFunc(func(Event) {})
+	f := funcWatcher(func() {})
 	tests := []struct {
 		name string
 		w    Watcher
@@ -22,7 +18,7 @@ func TestHasIdentity(t *testing.T) {
 		{"nil pointer", (*recorder)(nil), true},
 		{"value", valueWatcher{"x"}, true},
 		{"func", f, false},
-		{"nil func", WatcherFunc(nil), false},
+		{"nil func", funcWatcher(nil), false},
 		{"slice", sliceWatcher{1}, false},
 		{"struct holding a func", funcHolder{inner: f}, false},
 		{"struct holding a pointer", funcHolder{inner: &recorder{}}, true},
@@ -40,7 +36,7 @@ func TestHasIdentity(t *testing.T) {
 // TestIdentityCompareNeverPanics compares watchers with an identity against
 // every kind of watcher, the way indexOf and the collector do.
 func TestIdentityCompareNeverPanics(t *testing.T) {
-	f := WatcherFunc(func(Event) {})
+	f := funcWatcher(func() {})
 	all := []Watcher{
 		&recorder{}, valueWatcher{"x"}, f, sliceWatcher{1},
 		funcHolder{inner: f}, funcHolder{inner: &recorder{}}, funcHolder{},

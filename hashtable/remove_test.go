@@ -93,7 +93,7 @@ func TestRemoveKeepsOthers(t *testing.T) {
 
 func TestRemoveAllWithoutIdentity(t *testing.T) {
 	tab := New()
-	f := WatcherFunc(func(Event) {})
+	f := funcWatcher(func() {})
 	tab.Activate(Registration{KindData, "/a", f}, serialize.Ok)
 	tab.Activate(Registration{KindExists, "/a", f}, serialize.ErrNoNode)
 	if !tab.Contains("/a", serialize.WatcherData, nil) {

@@ -182,7 +182,7 @@ func TestDuplicateRegistration(t *testing.T) {
 // duplicates, and nothing panics.
 func TestWatcherWithoutIdentity(t *testing.T) {
 	tab := New()
-	f := WatcherFunc(func(Event) {})
+	f := funcWatcher(func() {})
 	h1 := funcHolder{inner: f}
 	h2 := funcHolder{inner: f}
 	for _, w := range []Watcher{f, f, h1, h2} {
@@ -253,7 +253,7 @@ func TestCollectMany(t *testing.T) {
 		tab.Activate(Registration{KindExists, "/a", rs[i]}, serialize.ErrNoNode)
 		tab.Activate(Registration{KindPersistentRecursive, "/", rs[i]}, serialize.Ok)
 	}
-	f := WatcherFunc(func(Event) {})
+	f := funcWatcher(func() {})
 	tab.Activate(Registration{KindPersistentRecursive, "/", f}, serialize.Ok)
 	want = append(want, "func")
 	if diff := cmp.Diff(want, names(tab.Collect(nil, serialize.EventChanged, "/a"))); diff != "" {
@@ -319,20 +319,8 @@ func TestZeroValue(t *testing.T) {
 
 func TestStrings(t *testing.T) {
 	got := []string{KindNone.String(), KindData.String(), KindExists.String(), KindChild.String(),
-		KindPersistent.String(), KindPersistentRecursive.String(), Kind(42).String(),
-		Event{serialize.EventCreated, serialize.StateConnected, "/a"}.String()}
-	want := []string{"None", "Data", "Exists", "Child", "Persistent", "PersistentRecursive", "Kind(42)",
-		"WatchedEvent state:CONNECTED type:NodeCreated path:/a"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
-	}
-}
-
-func TestWatcherFuncProcess(t *testing.T) {
-	var got Event
-	var w Watcher = WatcherFunc(func(e Event) { got = e })
-	want := Event{serialize.EventDeleted, serialize.StateConnected, "/x"}
-	w.Process(want)
+		KindPersistent.String(), KindPersistentRecursive.String(), Kind(42).String()}
+	want := []string{"None", "Data", "Exists", "Child", "Persistent", "PersistentRecursive", "Kind(42)"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -29,4 +29,7 @@
 //
 // The package does not know ZooKeeper; it drives anything that implements
 // Handler.
+//
+// This package is part of zkloop's implementation, used by package
+// zhandle; it carries no compatibility promise beyond zhandle's API.
 package loop

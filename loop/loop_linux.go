@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zkloop/zkloop/internal/unixio"
 )
 
 // Poll event bits, re-exported so Handlers need not import x/sys/unix.
@@ -74,13 +76,8 @@ func (l *Loop) Wake() {
 		return // the loop checks pending before it sleeps
 	}
 	var one = [1]byte{1}
-	for {
-		_, err := unix.Write(l.wakeW, one[:])
-		// EAGAIN: the pipe is full, so the loop is being woken anyway.
-		if err != unix.EINTR {
-			return
-		}
-	}
+	// EAGAIN: the pipe is full, so the loop is being woken anyway.
+	_, _ = unixio.Write(l.wakeW, one[:])
 }
 
 // Run polls and calls h until h.Process returns false or poll fails with
@@ -161,7 +158,7 @@ func (l *Loop) poll(fds []unix.PollFd, timeout time.Duration) (int16, error) {
 	_, err := unix.Poll(fds, ms)
 	l.sleeping.Store(false)
 	switch {
-	case err == unix.EINTR:
+	case err == unix.EINTR: // not retried: Run recomputes the timeout
 		return 0, nil
 	case err != nil:
 		return 0, os.NewSyscallError("poll", err)
@@ -185,10 +182,7 @@ func (l *Loop) events(fds []unix.PollFd) int16 {
 func (l *Loop) drain() {
 	var buf [64]byte
 	for {
-		n, err := unix.Read(l.wakeR, buf[:])
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := unixio.Read(l.wakeR, buf[:])
 		if err != nil || n < len(buf) {
 			return
 		}

@@ -3,6 +3,8 @@
 #   a JDK (java for the ZooKeeper servers of internal/zktest, javac),
 #   the ZooKeeper server jars (libzookeeper-java, with its log4j binding),
 #   the zookeeper package (its scripts and /etc/zookeeper/conf),
+#   Apache Curator's recipes and service discovery with slf4j-nop (the Java
+#   side of the recipes' interop tests, zktest.Curator, compiled with javac),
 #   gcc and libc headers (go test -race needs cgo).
 # With the argument "bench" (make bench), also what bench/compare needs:
 #   the Apache C client's headers and library (libzookeeper-mt-dev), which
@@ -36,6 +38,9 @@ command -v javac >/dev/null || need default-jdk-headless
 [[ -f /usr/share/java/zookeeper-jute.jar ]] || need libzookeeper-java
 [[ -f /usr/share/java/netty-codec.jar ]] || need libnetty-java # the TLS port's Netty, missing from zookeeper.jar's manifest
 installed zookeeper || need zookeeper
+[[ -f /usr/share/java/curator-recipes.jar ]] || need libcurator-recipes-java
+[[ -f /usr/share/java/curator-x-discovery.jar ]] || need libcurator-discovery-java
+[[ -f /usr/share/java/slf4j-nop.jar ]] || need libslf4j-java
 command -v gcc >/dev/null || need gcc
 installed libc6-dev || need libc6-dev
 if [[ ${1:-} == bench ]]; then

@@ -6,17 +6,22 @@ package serialize
 // ReconfigRequest is the jute record proto.ReconfigRequest (OpReconfig),
 // answered with a GetDataResponse holding the new configuration.
 // CurConfigID -1 skips the version check.
+//
+// The three strings are null on the wire when empty, as the Java client
+// sends the ones it does not use and the C client sends NULL: the server
+// makes a non-incremental reconfig of any non-null NewMembers, so an
+// empty one would ask it to replace the membership with nothing.
 type ReconfigRequest struct {
-	JoiningServers string
-	LeavingServers string
-	NewMembers     string
+	JoiningServers string // server specs, comma-separated; "" is null
+	LeavingServers string // server ids, comma-separated; "" is null
+	NewMembers     string // the whole membership; "" (null) makes the reconfig incremental
 	CurConfigID    int64
 }
 
 func (r *ReconfigRequest) Encode(dst []byte) []byte {
-	dst = AppendString(dst, r.JoiningServers)
-	dst = AppendString(dst, r.LeavingServers)
-	dst = AppendString(dst, r.NewMembers)
+	dst = AppendNullableString(dst, r.JoiningServers)
+	dst = AppendNullableString(dst, r.LeavingServers)
+	dst = AppendNullableString(dst, r.NewMembers)
 	return AppendInt64(dst, r.CurConfigID)
 }
 

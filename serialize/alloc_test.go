@@ -16,6 +16,7 @@ func TestEncodeAllocs(t *testing.T) {
 		&CreateRequest{Path: goldenPath, Data: goldenData(), ACL: goldenACLs(), Flags: int32(Ephemeral)},
 		&ReplyHeader{Xid: 7, Zxid: 1 << 40, Err: int32(ErrNoNode)},
 		&goldenStat,
+		&ReconfigRequest{LeavingServers: "3", CurConfigID: -1}, // two null strings
 	} {
 		buf := make([]byte, 0, 1024)
 		if n := testing.AllocsPerRun(100, func() { buf = rec.Encode(buf[:0]) }); n != 0 {

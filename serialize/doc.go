@@ -17,4 +17,7 @@
 // The package also holds the wire constants: opcodes, special xids, error
 // codes, states, event types, create modes and permission bits, each with a
 // String method, and the framing helpers that back-patch a length prefix.
+//
+// This package is part of zkloop's implementation, used by package
+// zhandle; it carries no compatibility promise beyond zhandle's API.
 package serialize

@@ -18,6 +18,15 @@ package serialize
 // its own, so a character outside the BMP arrives as two three-byte
 // surrogates (CESU-8), not as four UTF-8 bytes; Java reads standard UTF-8.
 //
+// A null ustring (length -1) decodes as "". Only ReconfigRequest's strings
+// are written as null when empty (AppendNullableString): the server tests
+// them for null, and the Java client sends null for the ones it does not
+// use. Every other ustring of zookeeper.jute is never null from the Java
+// client or server, or the server treats null and "" alike (a path is
+// invalid either way; an empty or null GetEphemeralsRequest prefix means
+// every ephemeral), so "" is written with length 0. Buffers and vectors
+// keep Go's nil as null.
+//
 // Each Decode calls its own readFrom rather than sharing a helper that takes
 // an interface: the interface call would move the Reader to the heap and
 // cost an allocation per Decode.

@@ -31,10 +31,23 @@ func AppendBuffer(dst []byte, b []byte) []byte {
 }
 
 // AppendString appends a Jute ustring: an int32 length and the UTF-8 bytes.
-// Go strings have no null, so the length is never -1.
+// Go strings have no null, so the length is never -1; fields where the
+// protocol gives null a meaning of its own use AppendNullableString.
 func AppendString(dst []byte, s string) []byte {
 	dst = AppendInt32(dst, int32(len(s)))
 	return append(dst, s...)
+}
+
+// AppendNullableString appends a ustring that the protocol lets be null,
+// as the C client's serializer writes a NULL char*: "" is written as
+// length -1 (Java's null), any other string as AppendString does. Reader's
+// String gives "" for -1, so such a field decodes and re-encodes to the
+// same bytes; an empty string on the wire (length 0) comes back as -1.
+func AppendNullableString(dst []byte, s string) []byte {
+	if s == "" {
+		return AppendInt32(dst, -1)
+	}
+	return AppendString(dst, s)
 }
 
 // AppendStrings appends a vector<ustring>; a nil slice is written as -1.

@@ -78,6 +78,11 @@ func TestAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"Create", 1, func() { // the path returned; the ACL list is encoded in place
+			if _, err := h.Create(bg, path, data, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"AGet", 0, func() {
 			if err := h.AGet(path, false, dataCB); err != nil {
 				t.Fatal(err)

@@ -147,3 +147,21 @@ func (h *Handle) AReconfig(joining, leaving, members string, fromConfig int64, c
 	e := asyncEntry(cb)
 	return settle(e, h.queueReconfig(e, joining, leaving, members, fromConfig))
 }
+
+// AGetEphemerals is the asynchronous GetEphemerals.
+func (h *Handle) AGetEphemerals(prefix string, cb StringsCompletion) error {
+	e := asyncEntry(cb)
+	return settle(e, h.queuePath(e, serialize.OpGetEphemerals, prefix))
+}
+
+// AGetAllChildrenNumber is the asynchronous GetAllChildrenNumber.
+func (h *Handle) AGetAllChildrenNumber(path string, cb CountCompletion) error {
+	e := asyncEntry(cb)
+	return settle(e, h.queuePath(e, serialize.OpGetAllChildrenNumber, path))
+}
+
+// AWhoAmI is the asynchronous WhoAmI.
+func (h *Handle) AWhoAmI(cb WhoAmICompletion) error {
+	e := asyncEntry(cb)
+	return settle(e, h.queueWhoAmI(e))
+}

@@ -31,6 +31,12 @@ type (
 	// MultiCompletion receives the per-operation results of a multi
 	// (the results array of zoo_amulti).
 	MultiCompletion func(err error, results []OpResult)
+	// MultiReadCompletion receives the per-operation results of a MultiRead.
+	MultiReadCompletion func(err error, results []ReadResult)
+	// CountCompletion receives a number (GetAllChildrenNumber).
+	CountCompletion func(err error, n int32)
+	// WhoAmICompletion receives the identities of the session.
+	WhoAmICompletion func(err error, ids []ClientInfo)
 )
 
 // errValues holds every return code as an error interface value, so that

@@ -1,22 +1,29 @@
 package zhandle
 
 import (
-	"bufio"
-	"bytes"
-	"net"
-	"strings"
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/zkloop/zkloop/internal/hostlist"
 )
 
 // Following the ensemble's configuration (WithConfigTracking): the handle
 // reads /zookeeper/config with a watch whenever a session is established
 // and whenever the node changes, and gives the client addresses it lists
-// to SetServers, which rebalances as ZOOKEEPER-1355 says. Neither the C
+// to the host list, which rebalances as ZOOKEEPER-1355 says. Neither the C
 // nor the Java client does this by itself; both leave it to the
 // application.
 
 // configTracker is the watcher of /zookeeper/config. It is a pointer, so
-// the watch tables keep it once however often it is registered.
-type configTracker struct{ h *Handle }
+// the watch tables keep it once however often it is registered. Its
+// methods run on the completion goroutine, which must never wait for a
+// resolver: host names are resolved on a goroutine of their own.
+type configTracker struct {
+	h       *Handle
+	applied atomic.Uint64 // the number of the newest configuration read; older resolutions are dropped
+	install sync.Mutex    // one configuration installed at a time, so none overtakes a newer one
+}
 
 // Process re-reads the configuration when it changes.
 func (t *configTracker) Process(ev Event) {
@@ -32,52 +39,48 @@ func (t *configTracker) read() {
 	}
 }
 
-// apply installs the client addresses of a configuration.
+// apply installs the client addresses of a configuration: at once when
+// they are IP literals, after resolution on a goroutine when they name
+// hosts.
 func (t *configTracker) apply(err error, data []byte, _ *Stat) {
 	if err != nil {
 		t.h.log.Info("reading the ensemble configuration failed", "err", err)
 		return
 	}
-	hosts := configClientHosts(data)
+	hosts := hostlist.ConfigClientHosts(data)
 	if hosts == "" {
 		return // standalone, or no client addresses: keep the list given
 	}
-	if err := t.h.SetServers(hosts); err != nil {
+	if t.h.closed.Err() != nil {
+		return // Close waits for no goroutine started after it began
+	}
+	seq := t.applied.Add(1)
+	if !hostlist.HasNames(hosts) {
+		t.use(context.Background(), seq, hosts)
+		return
+	}
+	t.h.background.Add(1)
+	go func() {
+		defer t.h.background.Done()
+		ctx, cancel := context.WithTimeout(t.h.closed, resolveCallTimeout)
+		defer cancel()
+		t.use(ctx, seq, hosts)
+	}()
+}
+
+// use resolves hosts and makes them the server list, unless a newer
+// configuration has been read meanwhile.
+func (t *configTracker) use(ctx context.Context, seq uint64, hosts string) {
+	addrs, err := t.h.resolve(ctx, hosts)
+	if err != nil {
 		t.h.log.Warn("the ensemble configuration lists no usable server", "hosts", hosts, "err", err)
 		return
 	}
-	t.h.log.Info("server list follows the ensemble configuration", "hosts", hosts)
-}
-
-// configClientHosts extracts the client addresses from a dynamic
-// configuration ("server.N=host:quorum:election[:role];[clientHost:]clientPort"),
-// comma-separated. A wildcard or missing client host means the server's
-// quorum host.
-func configClientHosts(data []byte) string {
-	var hosts []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		key, spec, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-		if !ok || !strings.HasPrefix(key, "server.") {
-			continue
-		}
-		quorum, client, ok := strings.Cut(spec, ";")
-		if !ok {
-			continue
-		}
-		quorumHost, _, _ := strings.Cut(quorum, ":")
-		if end := strings.IndexByte(quorum, ']'); strings.HasPrefix(quorum, "[") && end > 0 {
-			quorumHost = quorum[1:end] // [v6]:quorum:election
-		}
-		host, port, err := net.SplitHostPort(strings.TrimSpace(client))
-		if err != nil {
-			host, port = "", strings.TrimSpace(client) // only a port
-		}
-		switch host {
-		case "", "0.0.0.0", "::":
-			host = quorumHost
-		}
-		hosts = append(hosts, net.JoinHostPort(host, port))
+	t.install.Lock()
+	defer t.install.Unlock()
+	if t.applied.Load() != seq {
+		return
 	}
-	return strings.Join(hosts, ",")
+	t.h.useServers(hosts, addrs)
+	t.h.log.Info("server list follows the ensemble configuration", "hosts", hosts)
 }

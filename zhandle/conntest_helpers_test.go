@@ -294,12 +294,12 @@ func fakeStat(version int32, n int) Stat {
 
 // fakeDataBody is a GetDataResponse.
 func fakeDataBody(data []byte, stat Stat) []byte {
-	resp := serialize.GetDataResponse{Data: data, Stat: stat}
+	resp := serialize.GetDataResponse{Data: data, Stat: serialize.Stat(stat)}
 	return resp.Encode(nil)
 }
 
 // fakeStatBody is an ExistsResponse or SetDataResponse.
-func fakeStatBody(stat Stat) []byte { return stat.Encode(nil) }
+func fakeStatBody(stat Stat) []byte { return (*serialize.Stat)(&stat).Encode(nil) }
 
 // fakePath decodes the path at the start of a request body (every request
 // of a path: getData, exists, create, delete, ...).

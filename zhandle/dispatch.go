@@ -14,8 +14,9 @@ import (
 func (h *Handle) deliver(e *completion.Entry) {
 	defer completion.Put(e)
 	if e.Op == serialize.OpNotify {
+		ev := Event{Type: e.EventType, State: e.State, Path: e.Path}
 		for _, w := range e.Watchers {
-			w.Process(e.Event)
+			w.(Watcher).Process(ev)
 		}
 		return
 	}
@@ -29,7 +30,7 @@ func (h *Handle) deliver(e *completion.Entry) {
 	err := asError(rc)
 	var stat *Stat
 	if err == nil {
-		stat = &e.Stat
+		stat = (*Stat)(&e.Stat)
 	}
 	switch cb := e.Callback.(type) {
 	case VoidCompletion:
@@ -62,7 +63,8 @@ func (h *Handle) deliver(e *completion.Entry) {
 		}
 	case ACLCompletion:
 		if cb != nil {
-			cb(err, e.ACL, stat)
+			acl, _ := e.Value.([]ACL)
+			cb(err, acl, stat)
 		}
 	case CountCompletion:
 		if cb != nil {
@@ -131,11 +133,11 @@ func (h *Handle) decodeResult(e *completion.Entry, body []byte, alias bool) erro
 			}
 		}
 	case serialize.OpGetACL:
-		resp := serialize.GetACLResponse{ACL: e.ACL}
+		var resp serialize.GetACLResponse
 		if _, err := resp.Decode(body); err != nil {
 			return err
 		}
-		e.ACL, e.Stat = resp.ACL, resp.Stat
+		e.Value, e.Stat = userACL(resp.ACL), resp.Stat
 	case serialize.OpMulti:
 		results, err := h.decodeMulti(body)
 		if err != nil {
@@ -163,7 +165,11 @@ func (h *Handle) decodeResult(e *completion.Entry, body []byte, alias bool) erro
 		if _, err := resp.Decode(body); err != nil {
 			return err
 		}
-		e.Value = resp.ClientInfo
+		ids := make([]ClientInfo, len(resp.ClientInfo))
+		for i, id := range resp.ClientInfo {
+			ids[i] = ClientInfo(id)
+		}
+		e.Value = ids
 	case serialize.OpMultiRead:
 		results, err := h.decodeMultiRead(body)
 		if err != nil {

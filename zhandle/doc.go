@@ -1,26 +1,42 @@
-// Package zhandle is the ZooKeeper client handle: the port of zhandle_t and
-// the public API of zookeeper.c (zookeeper_init, zoo_a*, zoo_*), driven by
-// the poll loop of package loop and the completion goroutine of package
-// completion, as mt_adaptor.c drives zookeeper.c.
+// Package zhandle is a ZooKeeper client: a Handle is one session with an
+// ensemble, the port of the C client's zhandle_t and of the API of
+// zookeeper.c (zookeeper_init, zoo_*, zoo_a*).
 //
-// A Handle owns one socket and two goroutines:
+//	h, err := zhandle.Init("127.0.0.1:2181,[::1]:2182/app", watcher, 10*time.Second)
+//	if err != nil { ... }
+//	defer h.Close()
+//	if err := h.WaitConnected(ctx); err != nil { ... }
+//	path, err := h.Create(ctx, "/jobs/job-", data, zhandle.OpenACLUnsafe, zhandle.PersistentSequential)
 //
-//	caller ──(frame request, queue entry, wake)──► self-pipe
-//	do_io   (loop.Loop):  Interest → poll → Process   (zookeeper_interest / zookeeper_process)
-//	        replies matched to the sent queue by xid:
-//	          synchronous  → decoded into the waiter's entry, its sync.Cond signalled
-//	          asynchronous → completion queue
-//	do_completion (completion.Queue): callbacks and watchers, in reply order
+// # Sessions
 //
-// Init returns at once, like zookeeper_init; the session event arrives on
-// the watcher. Requests made before the session is established, or while it
-// is re-established after a connection loss, are queued and sent after the
-// handshake (with WithSASLDigest, after the SASL exchange too). Every request is completed exactly once: with its reply, or
-// with ErrConnectionLoss, ErrSessionExpired, ErrAuthFailed or ErrClosing.
+// Init returns at once, like zookeeper_init, and the handle connects in
+// the background; the session event arrives on the watcher, and
+// WaitConnected waits for it. When a connection is lost the handle
+// reconnects to the next server of the list and resumes the session: the
+// requests in flight fail with ErrConnectionLoss, the watches are restored,
+// and requests made meanwhile are sent once the session is back. A session
+// the server expired ends the handle (StateExpiredSession): make a new one.
+// Every request is completed exactly once: with its reply, or with
+// ErrConnectionLoss, ErrSessionExpired, ErrAuthFailed or ErrClosing.
+// AddSessionWatcher and SessionAliveUntil tell whoever holds something the
+// session owns (a lock, an ephemeral node) when it may be lost.
 //
-// Asynchronous calls take a typed callback that runs on the completion
-// goroutine; slices passed to a callback may alias the reply buffer and are
-// valid only until the callback returns.
+// # Calls
+//
+// Every operation has a synchronous form taking a context (Create, Get,
+// Multi, ...) and an asynchronous one taking a typed callback (ACreate,
+// AGet, AMulti, ...). Callbacks and watchers run on one goroutine of the
+// handle, in reply order, and must not block it (a synchronous call from
+// inside one waits forever). Slices passed to a callback may alias the
+// reply buffer and are valid only until the callback returns: this is what
+// makes the asynchronous path allocation free. GetInto reads into the
+// caller's buffer, so that a synchronous read allocates nothing either.
+//
+// Paths are checked before anything is sent (ErrBadArguments), as are
+// frames against the maximum size (WithMaxFrame). Errors are Error values
+// with the C client's codes, compared with errors.Is; states, event types,
+// create modes and permissions keep the C values with Go names.
 //
 // # Contexts
 //
@@ -30,40 +46,45 @@
 //   - A context already done when the call starts: nothing is sent, and the
 //     call returns ctx.Err().
 //   - A context that ends while the request is in flight: the call returns
-//     ctx.Err() at once, and the loop consumes and recycles the late reply.
-//     The request was sent, so a write may or may not have been applied.
-//     To find out, read the node back; to make a retry safe, make the write
-//     conditional: a version other than -1 for Set, Delete and SetACL, or a
-//     Multi whose CheckOp fails if the first attempt took effect.
+//     ctx.Err() at once, and the handle consumes and recycles the late
+//     reply. The request was sent, so a write may or may not have been
+//     applied. To find out, read the node back; to make a retry safe, make
+//     the write conditional: a version other than -1 for Set, Delete and
+//     SetACL, or a Multi whose CheckOp fails if the first attempt took
+//     effect.
 //
-// # TLS
+// # Watches
 //
-// WithTLS encrypts the connection without giving up the design: the loop
-// still owns one non-blocking socket and polls it through x/sys/unix; the
-// socket never reaches the Go netpoller. crypto/tls wants a net.Conn it
-// can block on, so it gets an in-memory one (tlsTransport): the loop reads
-// ciphertext from the socket into it and writes to the socket what
-// crypto/tls wrote into it.
+// A watch set by Exists, Get or GetChildren (watch true: the default
+// watcher; WExists, WGet, WGetChildren: a Watcher of the caller's) fires
+// once, routed as the C client's three watcher tables route it; AddWatch
+// sets persistent and recursive watches. A session event goes to the
+// default watcher and to every watcher registered.
 //
-//   - The handshake cannot stop half-way and resume: tls.Conn keeps the
-//     first read error for good. So it runs on a goroutine of its own that
-//     blocks on the transport (a condition variable), never on the socket,
-//     and ends with the handshake, waking the loop with the result.
-//   - After the handshake the loop calls tls.Conn itself, without waiting:
-//     writes seal records into memory, and reads are made only once a whole
-//     record has arrived (the transport parses record headers). A read that
-//     still finds nothing gets a temporary net.Error, which tls.Conn
-//     returns without recording; the next read resumes.
+// # Security
 //
-// A connection thus costs one goroutine for the length of its handshake
-// and none after. Other designs were worse: a goroutine per connection
-// reading a blocking socket is a second I/O thread and a second wakeup per
-// reply; handing the descriptor to crypto/tls through net.FileConn gives it
-// to the netpoller; the QUIC API of crypto/tls (non-blocking) has no
-// record layer and needs the QUIC transport-parameters extension, which a
-// ZooKeeper server does not send.
+// WithTLS encrypts every connection and verifies the server against the
+// host as the host list names it; WithSASLDigest authenticates with SASL
+// DIGEST-MD5; AddAuth adds identities such as digest. A server that
+// refuses the client ends the handle in StateAuthFailed, with the reason
+// in WaitConnected's error.
 //
-// Unlike the C client, the server's certificate is verified against the
-// host name as written in the host list, and a verification failure is
-// not retried in a loop (see WithTLS).
+// # Design
+//
+// A Handle owns one non-blocking socket, polled through x/sys/unix by one
+// goroutine (do_io of mt_adaptor.c, package loop), and one goroutine that
+// runs callbacks and watchers (do_completion, package completion).
+// Synchronous callers wait on a condition variable of their own and are
+// woken by the I/O goroutine, which decodes the reply straight into their
+// result:
+//
+//	caller ──(frame request, queue entry, wake)──► self-pipe
+//	do_io:  Interest → poll → Process   (zookeeper_interest / zookeeper_process)
+//	        replies matched to the sent queue by xid:
+//	          synchronous  → decoded into the waiter's entry, its sync.Cond signalled
+//	          asynchronous → completion queue
+//	do_completion: callbacks and watchers, in reply order
+//
+// The packages loop, completion, hashtable and serialize are that
+// implementation; only zhandle's API is promised to stay.
 package zhandle

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/serialize"
 )
 
@@ -11,8 +12,13 @@ import (
 // beyond the C client's receive deadline: re-resolution of host names,
 // moves asked by SetServers, and client-side expiry.
 
-// resolveTimeout bounds a re-resolution on the loop, which blocks it.
-const resolveTimeout = 2 * time.Second
+// Bounds on resolving host names: on the loop, which blocks meanwhile (a
+// re-resolution before connecting), and in a call (Init, SetServers, and
+// config tracking's goroutine).
+const (
+	resolveTimeout     = 2 * time.Second
+	resolveCallTimeout = 10 * time.Second
+)
 
 // reresolve resolves the host names again before a connect attempt, at most
 // once per WithResolutionDelay (update_addrs with a reference time), and
@@ -34,18 +40,21 @@ func (h *Handle) reresolve(now time.Time) {
 		return
 	}
 	h.mu.Lock()
-	h.hosts.update(addrs, address{}) // not connected: nothing to leave
+	h.hosts.Update(addrs, hostlist.Address{}) // not connected: nothing to leave
 	h.mu.Unlock()
 }
 
-// takeMove reports whether SetServers asked to leave the current server,
-// and if so drops the connection so that the next turn connects elsewhere.
-func (h *Handle) takeMove() bool {
+// leaveForMove acts on a move SetServers asked for (the snapshot's move):
+// it takes the request and, when connected, drops the connection so that
+// the next turn connects elsewhere, reporting whether it did.
+func (h *Handle) leaveForMove(move bool) bool {
+	if !move {
+		return false
+	}
 	h.mu.Lock()
-	move := h.moveServer
 	h.moveServer = false
 	h.mu.Unlock()
-	if !move || h.c.fd < 0 {
+	if h.c.fd < 0 {
 		return false
 	}
 	h.log.Info("leaving server to rebalance the new server list", "server", h.c.addr)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/loop"
 	"github.com/zkloop/zkloop/serialize"
 )
@@ -98,7 +99,7 @@ func newFuzzHandle(t *testing.T, handshaking bool) *fuzzHandle {
 		completionDone: make(chan struct{}),
 		state:          StateConnected,
 		clientID:       connClientID(fuzzSession),
-		hosts:          newHostList([]address{{}}),
+		hosts:          hostlist.New([]hostlist.Address{{}}),
 		log:            cfg.logger,
 	}
 	h.defaultRef = defaultWatcher{h}
@@ -217,7 +218,7 @@ func (fz *fuzzHandle) feed(t *testing.T, stream []byte, split int) {
 		default:
 			stream = stream[n:]
 		}
-		if !h.Process(loop.EventRead) {
+		if !(*driver)(h).Process(loop.EventRead) {
 			break // the session ended (expired, auth failed)
 		}
 		fz.drainPeer(t)
@@ -325,11 +326,11 @@ type fuzzSeed struct {
 }
 
 func fuzzSeeds() []fuzzSeed {
-	stat := Stat{Czxid: 1, Mzxid: 2, Version: 3, DataLength: 4, Pzxid: 5}
+	stat := serialize.Stat{Czxid: 1, Mzxid: 2, Version: 3, DataLength: 4, Pzxid: 5}
 	statBody := stat.Encode(nil)
 	data := serialize.GetDataResponse{Data: []byte("data"), Stat: stat}
 	children := serialize.GetChildren2Response{Children: []string{"x", "y"}, Stat: stat}
-	acl := serialize.GetACLResponse{ACL: OpenACLUnsafe, Stat: stat}
+	acl := serialize.GetACLResponse{ACL: []serialize.ACL{{Perms: int32(PermAll), ID: serialize.Id{Scheme: "world", ID: "anyone"}}}, Stat: stat}
 	end := serialize.MultiHeader{Type: -1, Done: true, Err: -1}
 	var multi, multiFailed []byte
 	for _, r := range []struct {

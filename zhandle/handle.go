@@ -11,6 +11,7 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/loop"
 	"github.com/zkloop/zkloop/serialize"
 )
@@ -34,9 +35,12 @@ type Handle struct {
 	defaultRef    Watcher        // registers "the default watcher" (watch=true)
 	configTracker *configTracker // reads /zookeeper/config for WithConfigTracking
 
-	loopDone       chan struct{} // closed when the I/O goroutine has ended
-	completionDone chan struct{} // closed when the completion goroutine has ended
-	completionGoID atomic.Uint64 // goroutine of do_completion, for Close from a callback
+	loopDone       chan struct{}      // closed when the I/O goroutine has ended
+	completionDone chan struct{}      // closed when the completion goroutine has ended
+	completionGoID atomic.Uint64      // goroutine of do_completion, for Close from a callback
+	closed         context.Context    // done once Close is called: ends background work
+	cancelClosed   context.CancelFunc // ends closed
+	background     sync.WaitGroup     // goroutines of the handle beyond the two loops (config tracking's resolver)
 
 	recvTimeout atomic.Int64 // ns: requested until the handshake, then negotiated
 	born        time.Time    // Init's time: the origin of heardAt
@@ -50,15 +54,16 @@ type Handle struct {
 	closing       bool      // Close was called: no new requests
 	closeDeadline time.Time // when the loop gives up on CloseSession
 	clientID      ClientID
-	hosts         *hostList                  // the servers and the choice of the next one
+	hosts         *hostlist.List             // the servers and the choice of the next one
 	hostSpec      string                     // the host list as given, for re-resolution
 	hostNames     bool                       // hostSpec names hosts, not only IP literals
-	current       address                    // the server connected or connecting to
+	current       hostlist.Address           // the server connected or connecting to
 	moveServer    bool                       // SetServers asks the loop to leave the current server
-	rwServer      address                    // a read/write server a probe found, to move to
+	rwServer      hostlist.Address           // a read/write server a probe found, to move to
 	out           []byte                     // framed requests the loop has not taken yet
 	sent          completion.List            // requests queued or written, awaiting replies (sent_requests)
 	auths         []authInfo                 // every AddAuth, re-sent after each handshake (auth_list_head)
+	aclScratch    []serialize.ACL            // wireACLLocked's buffer
 	authSent      completion.List            // one entry per auth reply still due: the AddAuth waiter, or a placeholder for a re-send
 	xid           int32                      // the last xid handed out
 	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change
@@ -88,7 +93,9 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	addrs, err := (&Handle{cfg: cfg}).resolve(context.Background(), hostList)
+	ctx, cancel := context.WithTimeout(context.Background(), resolveCallTimeout)
+	defer cancel()
+	addrs, err := (&Handle{cfg: cfg}).resolve(ctx, hostList)
 	if err != nil {
 		return nil, err
 	}
@@ -107,13 +114,14 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 		state:          StateNotConnected,
 		born:           time.Now(),
 		clientID:       cfg.clientID,
-		hosts:          newHostList(addrs),
+		hosts:          hostlist.New(addrs),
 		hostSpec:       hostList,
-		hostNames:      namesHosts(hostList),
+		hostNames:      hostlist.HasNames(hostList),
 		xid:            int32(time.Now().Unix() & 0x3fffffff), // seeded with the time, as C
 	}
 	h.defaultRef = defaultWatcher{h}
-	h.configTracker = &configTracker{h}
+	h.configTracker = &configTracker{h: h}
+	h.closed, h.cancelClosed = context.WithCancel(context.Background())
 	h.SetWatcher(watcher)
 	h.recvTimeout.Store(int64(recvTimeout))
 	h.sessionID.Store(cfg.clientID.SessionID)
@@ -194,7 +202,7 @@ func (h *Handle) RecvTimeout() time.Duration { return time.Duration(h.recvTimeou
 func (h *Handle) CurrentServer() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.current == (address{}) {
+	if h.current == (hostlist.Address{}) {
 		return ""
 	}
 	return h.current.String()
@@ -205,7 +213,9 @@ func (h *Handle) CurrentServer() string {
 // server is no longer listed) or, when the ensemble grew, with the
 // probability that spreads clients evenly; in-flight requests then fail
 // with ErrConnectionLoss and the session moves. A chroot, if given, must
-// be the handle's.
+// be the handle's. Host names are resolved within resolveCallTimeout
+// (10 s); names that do not resolve by then are left out, and
+// ErrBadArguments is returned when nothing resolves.
 func (h *Handle) SetServers(hosts string) error {
 	hostList, chroot, err := splitChroot(hosts)
 	if err != nil {
@@ -214,28 +224,39 @@ func (h *Handle) SetServers(hosts string) error {
 	if chroot != h.chroot && chroot != "" {
 		return fmt.Errorf("%w: SetServers cannot change the chroot", ErrBadArguments)
 	}
-	addrs, err := h.resolve(context.Background(), hostList)
+	ctx, cancel := context.WithTimeout(context.Background(), resolveCallTimeout)
+	defer cancel()
+	addrs, err := h.resolve(ctx, hostList)
 	if err != nil {
 		return err
 	}
+	h.useServers(hostList, addrs)
+	return nil
+}
+
+// useServers installs a resolved host list and wakes the loop to move if
+// the list says so.
+func (h *Handle) useServers(hostList string, addrs []hostlist.Address) {
 	h.mu.Lock()
-	h.hostSpec, h.hostNames = hostList, namesHosts(hostList)
-	if h.hosts.update(addrs, h.current) {
+	h.hostSpec, h.hostNames = hostList, hostlist.HasNames(hostList)
+	if h.hosts.Update(addrs, h.current) {
 		h.moveServer = true
 	}
 	h.mu.Unlock()
 	h.loop.Wake()
-	return nil
 }
 
 // resolve resolves a host list and shuffles it unless deterministic order
 // was asked for.
-func (h *Handle) resolve(ctx context.Context, hostList string) ([]address, error) {
-	addrs, err := resolveHosts(ctx, hostList)
-	if err == nil && !h.cfg.deterministic {
-		shuffle(addrs)
+func (h *Handle) resolve(ctx context.Context, hostList string) ([]hostlist.Address, error) {
+	addrs, err := hostlist.Resolve(ctx, hostList)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadArguments, err)
 	}
-	return addrs, err
+	if !h.cfg.deterministic {
+		hostlist.Shuffle(addrs)
+	}
+	return addrs, nil
 }
 
 // WaitConnected waits until the session is connected (or read-only), the
@@ -300,7 +321,7 @@ func (h *Handle) runLoop() {
 		h.c.handshakes.Wait() // a TLS handshake ends once its transport is closed
 		close(h.loopDone)
 	}()
-	if err := h.loop.Run(h); err != nil {
+	if err := h.loop.Run((*driver)(h)); err != nil {
 		h.log.Error("poll loop failed", "err", err)
 		h.mu.Lock()
 		h.closing = true // nothing could complete a later request
@@ -326,6 +347,7 @@ func (h *Handle) runCompletions() {
 // watcher (it then returns without waiting for the completion goroutine,
 // which ends after the callback returns, as C detaches the thread).
 func (h *Handle) Close() error {
+	h.cancelClosed()
 	h.mu.Lock()
 	first := !h.closing
 	if first {
@@ -346,6 +368,7 @@ func (h *Handle) Close() error {
 		<-h.completionDone
 	}
 	if first {
+		h.background.Wait() // before the self-pipe goes: they wake the loop
 		if err := h.loop.Close(); err != nil {
 			h.log.Warn("closing the self-pipe", "err", err)
 		}

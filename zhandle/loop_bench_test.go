@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/internal/zktest"
 )
 
@@ -19,7 +20,7 @@ import (
 func newDrivenHandle(tb testing.TB, addr string) *Handle {
 	tb.Helper()
 	cfg := defaultConfig()
-	addrs, err := resolveHosts(context.Background(), addr)
+	addrs, err := hostlist.Resolve(context.Background(), addr)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func newDrivenHandle(tb testing.TB, addr string) *Handle {
 		loopDone:       make(chan struct{}),
 		completionDone: make(chan struct{}),
 		state:          StateNotConnected,
-		hosts:          newHostList(addrs),
+		hosts:          hostlist.New(addrs),
 		log:            cfg.logger,
 	}
 	h.defaultRef = defaultWatcher{h}
@@ -51,7 +52,7 @@ func newDrivenHandle(tb testing.TB, addr string) *Handle {
 // sleeping in poll at most a second.
 func turnByHand(tb testing.TB, h *Handle) {
 	tb.Helper()
-	fd, events, timeout := h.Interest()
+	fd, events, timeout := (*driver)(h).Interest()
 	revents := int16(0)
 	if fd >= 0 {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
@@ -60,7 +61,7 @@ func turnByHand(tb testing.TB, h *Handle) {
 		}
 		revents = fds[0].Revents
 	}
-	if !h.Process(revents) {
+	if !(*driver)(h).Process(revents) {
 		tb.Fatal("the handle stopped")
 	}
 }
@@ -78,10 +79,10 @@ func BenchmarkInterestProcessIdle(b *testing.B) {
 	h := newDrivenHandle(b, srv.Addr())
 	b.ReportAllocs()
 	for b.Loop() {
-		if fd, _, _ := h.Interest(); fd < 0 {
+		if fd, _, _ := (*driver)(h).Interest(); fd < 0 {
 			b.Fatal("lost the connection")
 		}
-		if !h.Process(0) {
+		if !(*driver)(h).Process(0) {
 			b.Fatal("the handle stopped")
 		}
 	}

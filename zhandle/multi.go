@@ -49,7 +49,7 @@ type CheckOp struct {
 // OpResult is the outcome of one operation of a Multi (zoo_op_result_t).
 // Path is set for creates, Stat for setData and stat-returning creates.
 type OpResult struct {
-	Op   serialize.OpCode
+	Op   OpCode
 	Err  error
 	Path string
 	Stat Stat
@@ -71,7 +71,7 @@ func (o CreateOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
 	if len(o.ACL) == 0 {
 		return dst, fmt.Errorf("%w: empty ACL for %q", ErrInvalidACL, o.Path)
 	}
-	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, o.ACL, o.Mode, o.TTL), nil
+	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, h.wireACLLocked(o.ACL), o.Mode, o.TTL), nil
 }
 
 func (o DeleteOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
@@ -193,7 +193,7 @@ func decodeOps(body []byte, decodeOne func(mh *serialize.MultiHeader, rest []byt
 func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
 	var results []OpResult
 	err := decodeOps(body, func(mh *serialize.MultiHeader, rest []byte) (n int, err error) {
-		r := OpResult{Op: serialize.OpCode(mh.Type)}
+		r := OpResult{Op: OpCode(mh.Type)}
 		switch r.Op {
 		case serialize.OpCreate:
 			var resp serialize.CreateResponse
@@ -202,9 +202,9 @@ func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
 		case serialize.OpCreate2, serialize.OpCreateContainer, serialize.OpCreateTTL:
 			var resp serialize.Create2Response
 			n, err = resp.Decode(rest)
-			r.Path, r.Stat = h.clientPath(resp.Path), resp.Stat
+			r.Path, r.Stat = h.clientPath(resp.Path), Stat(resp.Stat)
 		case serialize.OpSetData:
-			n, err = r.Stat.Decode(rest)
+			n, err = (*serialize.Stat)(&r.Stat).Decode(rest)
 		case serialize.OpDelete, serialize.OpCheck:
 		case serialize.OpError:
 			var resp serialize.ErrorResponse
@@ -212,6 +212,105 @@ func (h *Handle) decodeMulti(body []byte) ([]OpResult, error) {
 			r.Err = asError(Error(resp.Err))
 		default:
 			return 0, fmt.Errorf("multi: unknown result type %d", mh.Type)
+		}
+		results = append(results, r)
+		return n, err
+	})
+	return results, err
+}
+
+// ReadOp is one operation of a MultiRead: a GetDataOp or a GetChildrenOp.
+type ReadOp interface {
+	appendReadOp(h *Handle, dst []byte) ([]byte, error)
+}
+
+// GetDataOp reads a node's data and Stat in a MultiRead.
+type GetDataOp struct{ Path string }
+
+// GetChildrenOp reads a node's children in a MultiRead.
+type GetChildrenOp struct{ Path string }
+
+// ReadResult is the outcome of one ReadOp: Data and Stat for a GetDataOp,
+// Children for a GetChildrenOp, or Err.
+type ReadResult struct {
+	Op       OpCode
+	Err      error
+	Data     []byte
+	Stat     Stat
+	Children []string
+}
+
+func (o GetDataOp) appendReadOp(h *Handle, dst []byte) ([]byte, error) {
+	return appendPathRead(h, dst, serialize.OpGetData, o.Path)
+}
+
+func (o GetChildrenOp) appendReadOp(h *Handle, dst []byte) ([]byte, error) {
+	return appendPathRead(h, dst, serialize.OpGetChildren, o.Path)
+}
+
+func appendPathRead(h *Handle, dst []byte, op serialize.OpCode, path string) ([]byte, error) {
+	if err := validatePath(path, false); err != nil {
+		return dst, err
+	}
+	// GetDataRequest and GetChildrenRequest share one layout; a multi-read
+	// sets no watches.
+	req := serialize.GetDataRequest{Path: h.serverPath(path)}
+	return req.Encode(appendMultiHeader(dst, op)), nil
+}
+
+// MultiRead runs read operations in one request (multiRead, opcode 22).
+// Unlike Multi it is not a transaction: each result has its own error, and
+// err is only about the request as a whole.
+func (h *Handle) MultiRead(ctx context.Context, ops ...ReadOp) ([]ReadResult, error) {
+	e := completion.GetSync(ctx)
+	if err := h.queueMultiRead(e, ops); err != nil {
+		return nil, dropEntry(e, err)
+	}
+	if err := h.wait(e); err != nil {
+		return nil, err
+	}
+	results, _ := e.Value.([]ReadResult)
+	completion.Put(e)
+	return results, nil
+}
+
+// AMultiRead is the asynchronous MultiRead.
+func (h *Handle) AMultiRead(ops []ReadOp, cb MultiReadCompletion) error {
+	e := asyncEntry(cb)
+	return settle(e, h.queueMultiRead(e, ops))
+}
+
+func (h *Handle) queueMultiRead(e *completion.Entry, ops []ReadOp) error {
+	return h.queueOps(e, serialize.OpMultiRead, len(ops), func(i int, dst []byte) ([]byte, error) {
+		if ops[i] == nil {
+			return dst, fmt.Errorf("%w: nil read operation", ErrBadArguments)
+		}
+		return ops[i].appendReadOp(h, dst)
+	})
+}
+
+// decodeMultiRead decodes the reply of a multiRead: a MultiHeader before
+// each GetDataResponse, GetChildrenResponse or ErrorResponse, and a final
+// one with done set. Data is always copied: results outlive the buffer.
+func (h *Handle) decodeMultiRead(body []byte) ([]ReadResult, error) {
+	var results []ReadResult
+	err := decodeOps(body, func(mh *serialize.MultiHeader, rest []byte) (n int, err error) {
+		r := ReadResult{Op: OpCode(mh.Type)}
+		switch r.Op {
+		case serialize.OpGetData:
+			var resp serialize.GetDataResponse
+			n, err = resp.Decode(rest)
+			r.Data, r.Stat = resp.Data, Stat(resp.Stat)
+		case serialize.OpGetChildren:
+			var resp serialize.GetChildrenResponse
+			n, err = resp.Decode(rest)
+			r.Children = resp.Children
+		case serialize.OpError:
+			var resp serialize.ErrorResponse
+			n, err = resp.Decode(rest)
+			r.Err = asError(Error(resp.Err))
+		default:
+			return 0, fmt.Errorf("multiRead: unknown result type %d", mh.Type)
 		}
 		results = append(results, r)
 		return n, err

@@ -104,7 +104,7 @@ func TestOperations(t *testing.T) {
 			want:  failsWith(ErrNoChildrenForEphemerals)},
 		{name: "CreateCreatorACLWithoutAuth", call: createCall(nil, CreatorAllACL, Persistent), want: failsWith(ErrInvalidACL)},
 		{name: "CreateUnknownACLScheme", want: failsWith(ErrInvalidACL),
-			call: createCall(nil, []ACL{{Perms: int32(PermAll), ID: ID{Scheme: "nosuch", ID: "x"}}}, Persistent)},
+			call: createCall(nil, []ACL{{Perms: PermAll, ID: ID{Scheme: "nosuch", ID: "x"}}}, Persistent)},
 		{name: "Delete", setup: withNode, call: deleteCall(0),
 			want: func(t *testing.T, c *realClient, p string) reply {
 				checkGone(t, c, p)
@@ -486,12 +486,12 @@ func TestAuthDigest(t *testing.T) {
 	if _, err := owner.Create(ctx, "/private", nodeData, CreatorAllACL, Persistent); err != nil {
 		t.Fatalf("Create with CreatorAllACL: %v", err)
 	}
-	readable := []ACL{{Perms: int32(PermRead), ID: ID{Scheme: "world", ID: "anyone"}}, {Perms: int32(PermAll), ID: alice}}
+	readable := []ACL{{Perms: PermRead, ID: ID{Scheme: "world", ID: "anyone"}}, {Perms: PermAll, ID: alice}}
 	if _, err := owner.Create(ctx, "/readable", nodeData, readable, Persistent); err != nil {
 		t.Fatalf("Create with a digest ACL: %v", err)
 	}
 	acl, _, err := owner.GetACL(ctx, "/private")
-	if diff := cmp.Diff([]ACL{{Perms: int32(PermAll), ID: alice}}, acl); err != nil || diff != "" {
+	if diff := cmp.Diff([]ACL{{Perms: PermAll, ID: alice}}, acl); err != nil || diff != "" {
 		t.Fatalf("GetACL: %v (-want +got):\n%s", err, diff)
 	}
 
@@ -823,6 +823,7 @@ func TestRejectedBeforeQueueing(t *testing.T) {
 	cases = append(cases,
 		rejected{"nil multi op", multiCall(func(string) []Op { return []Op{CheckOp{Path: "/a"}, nil} }), "", ErrBadArguments},
 		rejected{"empty auth scheme", addAuthCall("", []byte("x")), "", ErrBadArguments},
+		rejected{"auth packet over the frame limit", addAuthCall("digest", make([]byte, serialize.DefaultMaxBuffer)), "", ErrBadArguments},
 		rejected{"watcher type 0", removeWatchesCall(WatcherType(0), nil, false), "/a", ErrBadArguments},
 		rejected{"watcher type 6", removeWatchesCall(WatcherType(6), nil, true), "/a", ErrBadArguments},
 		rejected{"no watcher", removeWatchesCall(WatcherAny, nil, false), "/a", ErrNoWatcher},

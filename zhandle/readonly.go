@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/zkloop/zkloop/internal/hostlist"
 )
 
 // While the session is served by a read-only server, the handle looks for
@@ -51,9 +53,9 @@ func (h *Handle) probeRW(now time.Time) time.Duration {
 		return p.interval
 	}
 	h.mu.Lock()
-	target := h.hosts.nextServer()
+	target := h.hosts.Next()
 	h.mu.Unlock()
-	if target.sameServer(h.c.addr) {
+	if target.SameServer(h.c.addr) {
 		return p.interval // a single server: nowhere to go
 	}
 	p.running.Store(true)
@@ -76,7 +78,7 @@ func (h *Handle) probeRW(now time.Time) time.Duration {
 // isReadWrite asks a server the four-letter word "isro" (ping_rw_server),
 // over TLS with WithTLS. The probe's connection is its own, on this
 // goroutine; the loop's socket is not involved.
-func (h *Handle) isReadWrite(a address) bool {
+func (h *Handle) isReadWrite(a hostlist.Address) bool {
 	dialer := &net.Dialer{Timeout: rwProbeTimeout}
 	var conn net.Conn
 	var err error

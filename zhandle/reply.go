@@ -109,39 +109,22 @@ func (h *Handle) processNotification(body []byte) error {
 		h.log.Warn("ignoring watcher event of unknown type", "server", h.c.addr, "type", ev.Type, "path", ev.Path)
 		return nil
 	}
-	e := completion.Get()
-	e.Op = serialize.OpNotify
-	e.Xid = serialize.XidWatcherEvent
+	e := newNotification(typ, State(ev.State), h.clientPath(ev.Path))
 	e.Watchers = h.watches.Collect(e.Watchers, typ, ev.Path)
 	if len(e.Watchers) == 0 {
 		completion.Put(e)
 		return nil
 	}
-	e.Event = Event{Type: typ, State: State(ev.State), Path: h.clientPath(ev.Path)}
 	h.c.completed.PushBack(e)
 	return nil
 }
 
-// processAuthReply completes the oldest AddAuth (auth_completion_func). A
-// failed auth makes the session unrecoverable (ZOO_AUTH_FAILED_STATE).
-func (h *Handle) processAuthReply(rc Error) {
-	h.mu.Lock()
-	e := h.authSent.PopFront()
-	if rc != 0 {
-		h.setStateLocked(StateAuthFailed)
-	}
-	h.mu.Unlock()
-	if e != nil {
-		if e.Callback == nil && !e.Synchronous() {
-			completion.Put(e) // a re-sent auth nobody waits for
-		} else {
-			e.Rc = rc
-			h.complete(e)
-		}
-	}
-	if rc != 0 {
-		h.log.Error("authentication failed", "server", h.c.addr, "err", rc)
-		h.queueSessionEvent(StateAuthFailed)
-		h.shutdownConn(ErrAuthFailed)
-	}
+// newNotification returns an entry that delivers an event (path without
+// the chroot) to the watchers the caller collects into it.
+func newNotification(typ EventType, state State, path string) *completion.Entry {
+	e := completion.Get()
+	e.Op = serialize.OpNotify
+	e.Xid = serialize.XidWatcherEvent
+	e.EventType, e.State, e.Path = typ, state, path
+	return e
 }

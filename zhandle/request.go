@@ -123,18 +123,18 @@ func (h *Handle) queueCreate(e *completion.Entry, path string, data []byte, acl 
 		return err
 	}
 	start := h.beginFrameLocked(e, op)
-	h.out = appendCreateRequest(h.out, op, sp, data, acl, mode, ttl)
+	h.out = appendCreateRequest(h.out, op, sp, data, h.wireACLLocked(acl), mode, ttl)
 	return h.commitLocked(e, start)
 }
 
 // appendCreateRequest appends a CreateTTLRequest for op createTTL, else a
 // CreateRequest.
-func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) []byte {
+func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, wire []serialize.ACL, mode CreateMode, ttl time.Duration) []byte {
 	if op == serialize.OpCreateTTL {
-		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode), TTL: ttl.Milliseconds()}
+		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: wire, Flags: int32(mode), TTL: ttl.Milliseconds()}
 		return req.Encode(dst)
 	}
-	req := serialize.CreateRequest{Path: sp, Data: data, ACL: acl, Flags: int32(mode)}
+	req := serialize.CreateRequest{Path: sp, Data: data, ACL: wire, Flags: int32(mode)}
 	return req.Encode(dst)
 }
 
@@ -242,7 +242,7 @@ func (h *Handle) queueSetACL(e *completion.Entry, path string, version int32, ac
 		return err
 	}
 	start := h.beginFrameLocked(e, serialize.OpSetACL)
-	req := serialize.SetACLRequest{Path: sp, ACL: acl, Version: version}
+	req := serialize.SetACLRequest{Path: sp, ACL: h.wireACLLocked(acl), Version: version}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
 }
@@ -255,4 +255,12 @@ func (h *Handle) queueReconfig(e *completion.Entry, joining, leaving, members st
 	req := serialize.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, NewMembers: members, CurConfigID: fromConfig}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
+}
+
+func (h *Handle) queueWhoAmI(e *completion.Entry) error {
+	if err := h.admit(e); err != nil {
+		return err
+	}
+	start := h.beginFrameLocked(e, serialize.OpWhoAmI)
+	return h.commitLocked(e, start) // the request is the header alone
 }

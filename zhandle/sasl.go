@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/zkloop/zkloop/internal/saslmd5"
 	"github.com/zkloop/zkloop/serialize"
 )
 
@@ -42,7 +43,7 @@ type saslCredentials struct {
 // saslExchange is the SASL exchange of the current connection, owned by
 // the I/O goroutine; meaningful only in phaseSASL.
 type saslExchange struct {
-	client   *digestClient
+	client   *saslmd5.Client
 	xid      int32 // of the SASL request whose reply is due
 	readOnly bool  // the handshake's read-only flag, for establishSession
 }
@@ -56,7 +57,7 @@ var errSASLReply = errors.New("bad reply to a SASL request")
 func (h *Handle) startSASL(readOnly bool) {
 	cred := h.cfg.sasl
 	h.sasl = saslExchange{
-		client:   newDigestClient(cred.user, cred.password, zkDigestURI, newDigestCnonce()),
+		client:   saslmd5.NewClient(cred.user, cred.password, saslmd5.ZooKeeperDigestURI, saslmd5.NewCnonce()),
 		readOnly: readOnly,
 	}
 	h.c.phase = phaseSASL
@@ -111,7 +112,7 @@ func (h *Handle) processSASLReply(body []byte) error {
 	if _, err := resp.Decode(body[n:]); err != nil {
 		return fmt.Errorf("%w: %w", errSASLReply, err)
 	}
-	reply, done, err := h.sasl.client.next(resp.Token)
+	reply, done, err := h.sasl.client.Next(resp.Token)
 	if err != nil {
 		h.saslFailed(err)
 		return nil

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
 	"github.com/zkloop/zkloop/serialize"
 )
@@ -15,14 +14,6 @@ import (
 // client's SET_WATCHES_MAX_LENGTH (the C client sends one unbounded packet,
 // ZOOKEEPER-706).
 const maxSetWatchesBytes = 128 << 10
-
-// authInfo is one AddAuth (auth_info of zookeeper.c), kept for the life of
-// the handle and re-sent after every handshake.
-type authInfo struct {
-	scheme  string
-	cert    []byte
-	pending *completion.Entry // the AddAuth waiting for its first reply, if it has not been sent
-}
 
 // errHandshake marks a malformed handshake reply.
 var errHandshake = errors.New("malformed handshake reply")
@@ -98,32 +89,6 @@ func (h *Handle) establishSession(readOnly bool) {
 	}
 }
 
-// appendAuthsLocked appends an auth packet (xid -4) for every AddAuth so
-// far (send_auth_info) and records who waits for each reply.
-func (h *Handle) appendAuthsLocked(dst []byte) []byte {
-	for i := range h.auths {
-		a := &h.auths[i]
-		dst = appendAuthPacket(dst, a.scheme, a.cert, h.cfg.maxFrame)
-		waiter := a.pending
-		if waiter == nil {
-			waiter = completion.Get() // a placeholder: nobody waits for a re-sent auth
-		}
-		a.pending = nil
-		h.authSent.PushBack(waiter)
-	}
-	return dst
-}
-
-func appendAuthPacket(dst []byte, scheme string, cert []byte, maxFrame int) []byte {
-	dst, start := serialize.BeginFrame(dst)
-	hdr := serialize.RequestHeader{Xid: serialize.XidAuth, Type: int32(serialize.OpSetAuth)}
-	dst = hdr.Encode(dst)
-	pkt := serialize.AuthPacket{Type: 0, Scheme: scheme, Auth: cert}
-	dst = pkt.Encode(dst)
-	out, _ := serialize.FinishFrame(dst, start, maxFrame) // AddAuth refused oversized packets
-	return out
-}
-
 // appendSetWatches appends SetWatches packets (xid -8) that re-register
 // every watch with the server, relative to the last zxid seen, so that a
 // change made while disconnected fires at once. Paths are split over
@@ -188,17 +153,14 @@ func (h *Handle) appendSetWatchesPacket(dst []byte, zxid int64, b [5][]string) [
 // queueSessionEvent queues a session event (type -1, no path) for the
 // default watcher and every registered watcher, without removing any.
 func (h *Handle) queueSessionEvent(state State) {
-	e := completion.Get()
-	e.Op = serialize.OpNotify
-	e.Xid = serialize.XidWatcherEvent
-	e.Event = Event{Type: EventSession, State: state}
+	e := newNotification(EventSession, state, "")
 	e.Watchers = h.watches.CollectSession(e.Watchers)
-	if !slices.Contains(e.Watchers, h.defaultRef) { // == on interfaces of other dynamic types is false, never a panic
+	if !slices.Contains(e.Watchers, hashtable.Watcher(h.defaultRef)) { // == on interfaces of other dynamic types is false, never a panic
 		e.Watchers = append(e.Watchers, h.defaultRef)
 	}
 	h.mu.Lock()
 	for _, sub := range h.sessionSubs {
-		if !slices.ContainsFunc(e.Watchers, func(w Watcher) bool { return hashtable.Same(w, sub.w) }) {
+		if !slices.ContainsFunc(e.Watchers, func(w hashtable.Watcher) bool { return hashtable.Same(w, sub.w) }) {
 			e.Watchers = append(e.Watchers, sub)
 		}
 	}

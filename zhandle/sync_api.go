@@ -55,7 +55,7 @@ func (h *Handle) create2(ctx context.Context, path string, data []byte, acl []AC
 	if err := h.wait(e); err != nil {
 		return "", Stat{}, err
 	}
-	created, stat := e.Path, e.Stat
+	created, stat := e.Path, Stat(e.Stat)
 	completion.Put(e)
 	return created, stat, nil
 }
@@ -104,7 +104,7 @@ func (h *Handle) waitStat(e *completion.Entry) (Stat, error) {
 	if err := h.wait(e); err != nil {
 		return Stat{}, err
 	}
-	stat := e.Stat
+	stat := Stat(e.Stat)
 	completion.Put(e)
 	return stat, nil
 }
@@ -142,7 +142,7 @@ func (h *Handle) waitData(e *completion.Entry) ([]byte, Stat, error) {
 	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
-	data, stat := e.Data, e.Stat
+	data, stat := e.Data, Stat(e.Stat)
 	e.Data = nil
 	completion.Put(e)
 	return data, stat, nil
@@ -193,7 +193,7 @@ func (h *Handle) children(ctx context.Context, op serialize.OpCode, path string,
 	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
-	children, stat := e.Children, e.Stat
+	children, stat := e.Children, Stat(e.Stat)
 	e.Children = nil // handed to the caller
 	completion.Put(e)
 	return children, stat, nil
@@ -208,7 +208,7 @@ func (h *Handle) GetACL(ctx context.Context, path string) ([]ACL, Stat, error) {
 	if err := h.wait(e); err != nil {
 		return nil, Stat{}, err
 	}
-	acl, stat := e.ACL, e.Stat
+	acl, stat := e.Value.([]ACL), Stat(e.Stat)
 	completion.Put(e)
 	return acl, stat, nil
 }
@@ -252,13 +252,62 @@ func (h *Handle) GetConfig(ctx context.Context, watch bool) ([]byte, Stat, error
 // Reconfig changes the ensemble membership, incrementally (joining,
 // leaving: comma-separated server specs and ids) or wholesale (members),
 // if the current config version is fromConfig (-1: any); it returns the
-// new configuration (zoo_reconfig). If ctx ends while the request is in
-// flight, the reconfiguration may or may not have happened; GetConfig
-// tells, and a fromConfig other than -1 keeps a retry from applying twice.
+// new configuration (zoo_reconfig). An empty string is an argument not
+// given and travels as null, as the C client's NULL: the reconfig is
+// incremental unless members is non-empty. If ctx ends while the request
+// is in flight, the reconfiguration may or may not have happened;
+// GetConfig tells, and a fromConfig other than -1 keeps a retry from
+// applying twice.
 func (h *Handle) Reconfig(ctx context.Context, joining, leaving, members string, fromConfig int64) ([]byte, Stat, error) {
 	e := completion.GetSync(ctx)
 	if err := h.queueReconfig(e, joining, leaving, members, fromConfig); err != nil {
 		return nil, Stat{}, dropEntry(e, err)
 	}
 	return h.waitData(e)
+}
+
+// GetEphemerals returns the ephemeral nodes of the session whose paths
+// start with prefix ("/" for all) (getEphemerals, opcode 103).
+func (h *Handle) GetEphemerals(ctx context.Context, prefix string) ([]string, error) {
+	e := completion.GetSync(ctx)
+	if err := h.queuePath(e, serialize.OpGetEphemerals, prefix); err != nil {
+		return nil, dropEntry(e, err)
+	}
+	if err := h.wait(e); err != nil {
+		return nil, err
+	}
+	paths := e.Children
+	e.Children = nil // handed to the caller
+	completion.Put(e)
+	return paths, nil
+}
+
+// GetAllChildrenNumber returns the number of descendants of path
+// (getAllChildrenNumber, opcode 104).
+func (h *Handle) GetAllChildrenNumber(ctx context.Context, path string) (int32, error) {
+	e := completion.GetSync(ctx)
+	if err := h.queuePath(e, serialize.OpGetAllChildrenNumber, path); err != nil {
+		return 0, dropEntry(e, err)
+	}
+	if err := h.wait(e); err != nil {
+		return 0, err
+	}
+	n, _ := e.Value.(int32)
+	completion.Put(e)
+	return n, nil
+}
+
+// WhoAmI returns the identities the server knows the session by (whoAmI,
+// opcode 107).
+func (h *Handle) WhoAmI(ctx context.Context) ([]ClientInfo, error) {
+	e := completion.GetSync(ctx)
+	if err := h.queueWhoAmI(e); err != nil {
+		return nil, dropEntry(e, err)
+	}
+	if err := h.wait(e); err != nil {
+		return nil, err
+	}
+	ids, _ := e.Value.([]ClientInfo)
+	completion.Put(e)
+	return ids, nil
 }

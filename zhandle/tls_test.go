@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zkloop/zkloop/bench"
+	"github.com/zkloop/zkloop/internal/tlsconn"
 	"github.com/zkloop/zkloop/internal/zktest"
 )
 
@@ -120,8 +121,8 @@ func TestTLS(t *testing.T) {
 			invalid, ok := errors.AsType[x509.CertificateInvalidError](err)
 			return ok && invalid.Reason == x509.Expired
 		}},
-		{"NoClientCertificate", srv.need, trusting(ca), remoteAlert},
-		{"UntrustedClientCertificate", srv.need, untrustedClient(t, ca, other), remoteAlert},
+		{"NoClientCertificate", srv.need, trusting(ca), tlsconn.RemoteAlert},
+		{"UntrustedClientCertificate", srv.need, untrustedClient(t, ca, other), tlsconn.RemoteAlert},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := zktest.NewProxy(t, tc.server.SecureAddr())
@@ -223,7 +224,7 @@ func TestTLSFake(t *testing.T) {
 	t.Run("RefusedAfterHandshake", func(t *testing.T) {
 		rec := newConnRecorder()
 		h := connInit(t, srv.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
-		tlsWantRefused(t, h, rec, remoteAlert)
+		tlsWantRefused(t, h, rec, tlsconn.RemoteAlert)
 	})
 	t.Run("LargeFrames", func(t *testing.T) {
 		h := connConnected(t, srv.Addr(), nil, sessionTimeout, WithTLS(trusting(ca, ca.ClientCert(t, "alice"))))

@@ -1,7 +1,6 @@
 package zhandle
 
 import (
-	"github.com/zkloop/zkloop/hashtable"
 	"github.com/zkloop/zkloop/serialize"
 )
 
@@ -119,27 +118,92 @@ const (
 )
 
 // Stat is the metadata of a znode (struct Stat).
-type Stat = serialize.Stat
+type Stat struct {
+	Czxid          int64 // zxid of the change that created the node
+	Mzxid          int64 // zxid of the last change to its data
+	Ctime          int64 // creation time, milliseconds since the epoch
+	Mtime          int64 // time of the last data change, milliseconds since the epoch
+	Version        int32 // number of changes to the data
+	Cversion       int32 // number of changes to the children
+	Aversion       int32 // number of changes to the ACL
+	EphemeralOwner int64 // the owning session of an ephemeral node, else 0 (also for containers and TTL nodes)
+	DataLength     int32 // length of the data in bytes
+	NumChildren    int32 // number of children
+	Pzxid          int64 // zxid of the last change to the children
+}
 
 // ID names an identity in a scheme (struct Id): "world"/"anyone",
-// "digest"/"user:base64(sha1)", "ip"/"10.0.0.0/8", "auth"/"".
-type ID = serialize.Id
+// "digest"/"user:base64(sha1(user:password))", "ip"/"10.0.0.0/8",
+// "auth"/"" (the identities of the creating session), "sasl"/user,
+// "x509"/subject.
+type ID struct {
+	Scheme string
+	ID     string
+}
 
-// ACL is one access control entry (struct ACL).
-type ACL = serialize.ACL
+// ACL is one access control entry (struct ACL): what ID may do.
+type ACL struct {
+	Perms Perm
+	ID    ID
+}
 
-// Event is a watch or session notification (watched_event); its Path has
-// the chroot stripped.
-type Event = hashtable.Event
+// Event is a watch or session notification (watched_event of the C
+// client, WatchedEvent in Java).
+type Event struct {
+	Type  EventType // EventSession for a change of the session's state
+	State State     // the session's state when the event was delivered
+	Path  string    // the node, chroot stripped; "" for session events
+}
+
+// String formats the event as Java's WatchedEvent.toString does, with the
+// state named as the C client names it.
+func (e Event) String() string {
+	return "WatchedEvent state:" + e.State.String() + " type:" + e.Type.String() + " path:" + e.Path
+}
 
 // Watcher receives events (watcher_fn). Watchers run on the completion
-// goroutine. A watcher whose dynamic type is comparable (a pointer, say) is
-// registered at most once per path and kind, as in zk_hashtable.c; a
-// WatcherFunc is never recognised as a duplicate.
-type Watcher = hashtable.Watcher
+// goroutine, in order with callbacks, and must not block it.
+//
+// A watcher registered twice on the same path and kind is kept once, and
+// one registered in several kinds fires once per event, as in C and Java,
+// when it has an identity: its dynamic type is comparable (a pointer, say)
+// and == says two are the same. A WatcherFunc, or a struct holding a func,
+// map or slice, has none: each registration is distinct, and it can be
+// removed only with all the watchers of a path (RemoveWatches with w nil).
+type Watcher interface {
+	Process(Event)
+}
 
-// WatcherFunc adapts a function to Watcher.
-type WatcherFunc = hashtable.WatcherFunc
+// WatcherFunc adapts a function to Watcher. It has no identity; see
+// Watcher.
+type WatcherFunc func(Event)
+
+// Process calls f(ev).
+func (f WatcherFunc) Process(ev Event) { f(ev) }
+
+// ClientInfo is one identity of a session, as WhoAmI reports it.
+type ClientInfo struct {
+	AuthScheme string // "ip", "digest", "sasl", "x509", ...
+	User       string // the identity within the scheme
+}
+
+// OpCode names a ZooKeeper operation (ZOO_*_OP), as the results of Multi
+// and MultiRead report them.
+type OpCode = serialize.OpCode
+
+// Operation codes that Multi and MultiRead results carry.
+const (
+	OpCreate          = serialize.OpCreate
+	OpCreate2         = serialize.OpCreate2
+	OpCreateContainer = serialize.OpCreateContainer
+	OpCreateTTL       = serialize.OpCreateTTL
+	OpDelete          = serialize.OpDelete
+	OpSetData         = serialize.OpSetData
+	OpCheck           = serialize.OpCheck
+	OpGetData         = serialize.OpGetData
+	OpGetChildren     = serialize.OpGetChildren
+	OpError           = serialize.OpError // the result of an operation of a failed transaction
+)
 
 // ClientID identifies a session so that another handle can resume it
 // (clientid_t).
@@ -153,10 +217,10 @@ type ClientID struct {
 // callers must not modify these either.
 var (
 	// OpenACLUnsafe gives everyone every permission.
-	OpenACLUnsafe = []ACL{{Perms: int32(PermAll), ID: ID{Scheme: "world", ID: "anyone"}}}
+	OpenACLUnsafe = []ACL{{Perms: PermAll, ID: ID{Scheme: "world", ID: "anyone"}}}
 	// ReadACLUnsafe gives everyone read permission.
-	ReadACLUnsafe = []ACL{{Perms: int32(PermRead), ID: ID{Scheme: "world", ID: "anyone"}}}
+	ReadACLUnsafe = []ACL{{Perms: PermRead, ID: ID{Scheme: "world", ID: "anyone"}}}
 	// CreatorAllACL gives every permission to the identities authenticated
 	// on the creating session.
-	CreatorAllACL = []ACL{{Perms: int32(PermAll), ID: ID{Scheme: "auth", ID: ""}}}
+	CreatorAllACL = []ACL{{Perms: PermAll, ID: ID{Scheme: "auth", ID: ""}}}
 )

@@ -26,7 +26,7 @@ func parseACL(s string) ([]zhandle.ACL, error) {
 			return nil, err
 		}
 		acl = append(acl, zhandle.ACL{
-			Perms: int32(perms),
+			Perms: perms,
 			ID:    zhandle.ID{Scheme: entry[:first], ID: entry[first+1 : last]},
 		})
 	}
@@ -60,7 +60,7 @@ func parsePerms(s string) (zhandle.Perm, error) {
 // letters.
 func writeACL(w io.Writer, acl []zhandle.ACL) {
 	for _, a := range acl {
-		fmt.Fprintf(w, "'%s,'%s\n: %s\n", csvEscape(a.ID.Scheme), csvEscape(a.ID.ID), zhandle.Perm(a.Perms))
+		fmt.Fprintf(w, "'%s,'%s\n: %s\n", csvEscape(a.ID.Scheme), csvEscape(a.ID.ID), a.Perms)
 	}
 }
 

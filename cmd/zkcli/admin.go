@@ -186,6 +186,12 @@ func cmdReconfig(ctx context.Context, s *shell, h *zhandle.Handle, o opts) error
 		}
 		members = m
 	}
+	if wholesale && members == "" {
+		// An empty string goes out as null, which would make the reconfig
+		// incremental, changing nothing. zkCli.sh sends an empty string,
+		// which the server refuses (MarshallingError).
+		return errors.New("A new membership needs at least one server (-members or -file)")
+	}
 	config, stat, err := h.Reconfig(ctx, joining, leaving, members, from)
 	if err != nil {
 		return fail(err, "")

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/zkloop/zkloop/cmd/zkcli/internal/lineedit"
 	"github.com/zkloop/zkloop/zhandle"
 )
 
@@ -162,8 +164,8 @@ func run(ctx context.Context, stopInterrupt func(), args []string, getenv func(s
 		return exitUsage
 	}
 	if len(inv.commands) == 0 && len(inv.trailing) == 0 {
-		if in, ok := stdin.(*os.File); ok && isTerminal(int(in.Fd())) {
-			if out, ok := stdout.(*os.File); ok && isTerminal(int(out.Fd())) {
+		if in, ok := stdin.(*os.File); ok && lineedit.IsTerminal(in) {
+			if out, ok := stdout.(*os.File); ok && lineedit.IsTerminal(out) {
 				stopInterrupt()
 				return interactive(context.Background(), inv, getenv, in, out, stderr)
 			}
@@ -240,18 +242,38 @@ func finish(s *shell) {
 	s.closeHandle()
 }
 
+// historyEnv names the environment variable that overrides the history
+// file, ~/.zkcli_history.
+const historyEnv = "ZKCLI_HISTORY"
+
+// historyPath is $ZKCLI_HISTORY, else ~/.zkcli_history ($HOME), else "":
+// no persistence.
+func historyPath(getenv func(string) string) string {
+	if p := getenv(historyEnv); p != "" {
+		return p
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".zkcli_history")
+	}
+	return ""
+}
+
 // interactive runs the shell on a terminal.
 func interactive(ctx context.Context, inv invocation, getenv func(string) string, in, out *os.File, stderr io.Writer) int {
 	s := newShell(inv.session, nil, nil, nil, true)
-	t, err := newTerminal(in, out, s.prompt, s.complete, loadHistory(historyPath(getenv)))
+	t, err := lineedit.NewTerminal(in, out, lineedit.Config{
+		Prompt:      s.prompt,
+		Complete:    s.complete,
+		HistoryFile: historyPath(getenv),
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitFailed
 	}
-	defer t.restore()
-	s.out, s.errOut, s.events = t.writer(out), t.writer(stderr), t.writer(out)
+	defer t.Restore()
+	s.out, s.errOut, s.events = t.Writer(out), t.Writer(stderr), t.Writer(out)
 	s.logger = slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: s.logLevel}))
-	s.onState = t.refresh
+	s.onState = t.Refresh
 	if inv.debug {
 		s.logLevel.Set(slog.LevelDebug)
 	}
@@ -259,24 +281,24 @@ func interactive(ctx context.Context, inv invocation, getenv func(string) string
 	signal.Notify(exit, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		sig := <-exit
-		t.restore()
+		t.Restore()
 		os.Exit(128 + int(sig.(syscall.Signal)))
 	}()
 	fmt.Fprintf(s.out, "Connecting to %s\n", inv.server)
 	// Resuming waits for the session: Ctrl-C gives up on it.
-	if err := t.run(ctx, func(ctx context.Context) error { return start(ctx, s) }); err != nil {
+	if err := t.Run(ctx, func(ctx context.Context) error { return start(ctx, s) }); err != nil {
 		s.report(err)
 	}
 	defer finish(s)
 	for {
-		line, err := t.readLine()
+		line, err := t.ReadLine()
 		switch {
-		case errors.Is(err, errInterrupted):
+		case errors.Is(err, lineedit.ErrInterrupted):
 			continue
 		case err != nil:
 			return exitOK
 		}
-		err = t.run(ctx, func(ctx context.Context) error { return s.RunLine(ctx, line) })
+		err = t.Run(ctx, func(ctx context.Context) error { return s.RunLine(ctx, line) })
 		if errors.Is(err, errQuit) {
 			return exitOK
 		}

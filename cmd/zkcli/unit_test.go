@@ -14,7 +14,7 @@ import (
 	"github.com/zkloop/zkloop/zhandle"
 )
 
-// Tests that need no server: parsing, formats, the line editor.
+// Tests that need no server: parsing, formats, completion.
 
 // checkErr checks err against want, "" for none, and reports whether the
 // case expected an error (and so has nothing more to check).
@@ -88,7 +88,7 @@ func TestOptSpecParse(t *testing.T) {
 
 func TestParseACL(t *testing.T) {
 	acl := func(perms zhandle.Perm, scheme, id string) zhandle.ACL {
-		return zhandle.ACL{Perms: int32(perms), ID: zhandle.ID{Scheme: scheme, ID: id}}
+		return zhandle.ACL{Perms: perms, ID: zhandle.ID{Scheme: scheme, ID: id}}
 	}
 	tests := []struct {
 		in   string
@@ -117,8 +117,8 @@ func TestParseACL(t *testing.T) {
 func TestWriteACL(t *testing.T) {
 	var b strings.Builder
 	writeACL(&b, []zhandle.ACL{
-		{Perms: int32(zhandle.PermAll), ID: zhandle.ID{Scheme: "world", ID: "anyone"}},
-		{Perms: int32(zhandle.PermRead | zhandle.PermDelete), ID: zhandle.ID{Scheme: "x509", ID: "CN=a,O=b}%"}},
+		{Perms: zhandle.PermAll, ID: zhandle.ID{Scheme: "world", ID: "anyone"}},
+		{Perms: zhandle.PermRead | zhandle.PermDelete, ID: zhandle.ID{Scheme: "x509", ID: "CN=a,O=b}%"}},
 	})
 	want := "'world,'anyone\n: cdrwa\n'x509,'CN=a%2CO=b%7D%25\n: dr\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
@@ -322,170 +322,34 @@ func TestClientIDFile(t *testing.T) {
 	}
 }
 
-func TestHistory(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "h")
-	if got := historyPath(func(k string) string { return map[string]string{"HOME": "/home/u"}[k] }); got != "/home/u/.zkcli_history" {
-		t.Errorf("historyPath = %q", got)
-	}
-	if got := historyPath(func(k string) string { return map[string]string{"HOME": "/home/u", historyEnv: name}[k] }); got != name {
-		t.Errorf("historyPath with %s = %q", historyEnv, got)
-	}
-	h := loadHistory(name)
-	for _, line := range []string{"ls /", "ls /", " ", "get /a", "multi\nline"} {
-		h.add(line)
-	}
-	if diff := cmp.Diff([]string{"ls /", "get /a"}, loadHistory(name).entries); diff != "" {
-		t.Errorf("reloaded (-want +got):\n%s", diff)
-	}
-	if e, ok := h.newest(0); !ok || e != "get /a" {
-		t.Errorf("newest(0) = %q, %v", e, ok)
-	}
-	if _, ok := h.newest(2); ok {
-		t.Error("newest(2) exists")
-	}
-	// A file grown past twice the maximum is compacted on load.
-	var b strings.Builder
-	for i := range 2*historyMax + 5 {
-		fmt.Fprintf(&b, "cmd %d\n", i)
-	}
-	if err := os.WriteFile(name, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h = loadHistory(name)
-	if len(h.entries) != historyMax || h.entries[0] != fmt.Sprintf("cmd %d", historyMax+5) {
-		t.Errorf("loaded %d entries from %q", len(h.entries), h.entries[0])
-	}
-	data, _ := os.ReadFile(name)
-	if n := strings.Count(string(data), "\n"); n != historyMax {
-		t.Errorf("compacted file has %d lines, want %d", n, historyMax)
-	}
-}
-
-func TestDecodeKey(t *testing.T) {
+func TestHistoryPath(t *testing.T) {
 	tests := []struct {
-		in   string
-		want key
-		n    int
+		env  map[string]string
+		want string
 	}{
-		{"a", key{code: keyRune, r: 'a'}, 1},
-		{"é", key{code: keyRune, r: 'é'}, 2},
-		{"\xc3", key{}, 0},
-		{"\r", key{code: keyEnter}, 1},
-		{"\x7f", key{code: keyBackspace}, 1},
-		{"\x1b[A", key{code: keyUp}, 3},
-		{"\x1b[1;5C", key{code: keyWordRight}, 6},
-		{"\x1b[3~", key{code: keyDelete}, 4},
-		{"\x1bOH", key{code: keyHome}, 3},
-		{"\x1b[", key{}, 0},
-		{"\x1bb", key{code: keyWordLeft}, 2},
-		{"\x1b", key{}, 0},
-		{"\x03", key{code: keyCtrlC}, 1},
-		{"\x07", key{code: keyNone}, 1},
+		{env: map[string]string{"HOME": "/home/u"}, want: "/home/u/.zkcli_history"},
+		{env: map[string]string{"HOME": "/home/u", historyEnv: "/tmp/h"}, want: "/tmp/h"},
+		{env: map[string]string{}, want: ""},
 	}
 	for _, tt := range tests {
-		k, n := decodeKey([]byte(tt.in))
-		if k != tt.want || n != tt.n {
-			t.Errorf("decodeKey(%q) = %+v, %d; want %+v, %d", tt.in, k, n, tt.want, tt.n)
+		if got := historyPath(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("historyPath with %v = %q, want %q", tt.env, got, tt.want)
 		}
 	}
 }
 
-// TestLineEditor types keys into the editor and checks the line and
-// cursor.
-func TestLineEditor(t *testing.T) {
-	h := &history{entries: []string{"old one", "old two"}}
+func TestCompleteCommand(t *testing.T) {
 	tests := []struct {
-		keys    string
-		line    string
-		pos     int
-		comment string
+		word string
+		want []string
 	}{
-		{"abc", "abc", 3, "typing"},
-		{"abc\x02\x02X", "aXbc", 2, "Ctrl-B moves left"},
-		{"abc\x01X\x05Y", "XabcY", 5, "Home and End"},
-		{"abc\x7f", "ab", 2, "Backspace"},
-		{"abc\x01\x1b[3~", "bc", 0, "Delete"},
-		{"one two\x17", "one ", 4, "Ctrl-W"},
-		{"one two\x1bb\x0b", "one ", 4, "Alt-B, Ctrl-K"},
-		{"one two\x1bb\x15", "two", 0, "Ctrl-U"},
-		{"ab\x14", "ba", 2, "Ctrl-T"},
-		{"x\x1b[A", "old two", 7, "Up"},
-		{"x\x1b[A\x1b[A\x1b[A", "old one", 7, "Up past the oldest"},
-		{"x\x1b[A\x1b[A\x1b[B\x1b[B", "x", 1, "Down back to the typed line"},
+		{word: "get", want: []string{"get", "getAcl", "getAllChildrenNumber", "getEphemerals"}},
+		{word: "ls2", want: []string{"ls2 "}}, // final: a space follows
+		{word: "zap", want: nil},
 	}
 	for _, tt := range tests {
-		var e lineEditor
-		e.reset()
-		for in := []byte(tt.keys); len(in) > 0; {
-			k, n := decodeKey(in)
-			if n == 0 {
-				t.Fatalf("%s: undecodable %q", tt.comment, in)
-			}
-			in = in[n:]
-			e.edit(k, h)
+		if diff := cmp.Diff(tt.want, completeCommand(0, tt.word).Items); diff != "" {
+			t.Errorf("completeCommand(%q) (-want +got):\n%s", tt.word, diff)
 		}
-		if string(e.buf) != tt.line || e.pos != tt.pos {
-			t.Errorf("%s: line %q, cursor %d; want %q, %d", tt.comment, string(e.buf), e.pos, tt.line, tt.pos)
-		}
-	}
-}
-
-func TestRender(t *testing.T) {
-	e := lineEditor{prompt: "> ", buf: []rune("0123456789"), pos: 10}
-	tests := []struct {
-		cols, pos int
-		want      string
-	}{
-		{80, 10, "\r> 0123456789\x1b[K\r\x1b[12C"},
-		{80, 0, "\r> 0123456789\x1b[K\r\x1b[2C"},
-		{8, 10, "\r> 56789\x1b[K\r\x1b[7C"}, // scrolled: the cursor stays on screen
-		{8, 0, "\r> 012345\x1b[K\r\x1b[2C"}, // cut at the right edge
-	}
-	for _, tt := range tests {
-		e.pos = tt.pos
-		if got := e.render(tt.cols); got != tt.want {
-			t.Errorf("render(%d) at %d = %q, want %q", tt.cols, tt.pos, got, tt.want)
-		}
-	}
-}
-
-func TestCompletionHelpers(t *testing.T) {
-	if got := commonPrefix([]string{"/a/alpha", "/a/alps", "/a/alpé"}); got != "/a/alp" {
-		t.Errorf("commonPrefix = %q", got)
-	}
-	if got := commonPrefix([]string{"é", "è"}); got != "" {
-		t.Errorf("commonPrefix cut a character: %q", got)
-	}
-	if got, want := columnize([]string{"a", "bbb", "cc"}, 10), "a    bbb\ncc\n"; got != want {
-		t.Errorf("columnize = %q, want %q", got, want)
-	}
-	c := completeCommand(0, "get")
-	if diff := cmp.Diff([]string{"get", "getAcl", "getAllChildrenNumber", "getEphemerals"}, c.items); diff != "" {
-		t.Errorf("completeCommand(get) (-want +got):\n%s", diff)
-	}
-	if c := completeCommand(0, "ls2"); len(c.items) != 1 || c.items[0] != "ls2 " {
-		t.Errorf("completeCommand(ls2) = %q", c.items)
-	}
-}
-
-// TestRunInterrupt checks that Ctrl-C typed while a command runs cancels
-// it, and that the other keys typed meanwhile wait for the next line.
-func TestRunInterrupt(t *testing.T) {
-	term := &terminal{input: make(chan []byte, 1), signals: make(chan os.Signal)}
-	started := make(chan struct{})
-	go func() {
-		<-started
-		term.input <- []byte("ab\x03cd")
-	}()
-	err := term.run(context.Background(), func(ctx context.Context) error {
-		close(started)
-		<-ctx.Done()
-		return ctx.Err()
-	})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("run = %v, want context.Canceled", err)
-	}
-	if string(term.pending) != "abcd" {
-		t.Errorf("pending input %q, want %q", term.pending, "abcd")
 	}
 }

@@ -110,14 +110,18 @@ func writeFiles(s *Server, servers []*Server, o *options) error {
 	return os.WriteFile(filepath.Join(s.dir, configFile), []byte(cfg), 0o644)
 }
 
+// quickJVMFlags make a small JVM quick to start: one GC thread, C1 only, the
+// CDS archive, no /tmp/hsperfdata_* files.
+var quickJVMFlags = []string{
+	"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:-UsePerfData",
+	"-Djava.net.preferIPv4Stack=true",
+}
+
 // jvmArgs returns the java arguments that start s.
 func jvmArgs(s *Server, classpath string, o *options) []string {
 	args := []string{
 		"-cp", classpath,
-		// Small and quick to start: one GC thread, C1 only, CDS archive.
-		"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-		"-XX:-UsePerfData", // no /tmp/hsperfdata_* files
-		"-Djava.net.preferIPv4Stack=true",
+		"-Xmx256m",
 		"-Dlog4j.configuration=file:" + filepath.Join(s.dir, log4jFile),
 		"-Dzookeeper.log.dir=" + s.dir,
 		"-Dzookeeper.jmx.log4j.disable=true",
@@ -127,6 +131,7 @@ func jvmArgs(s *Server, classpath string, o *options) []string {
 		"-Dzookeeper.extendedTypesEnabled=true", // TTL nodes
 		"-Dzookeeper.DigestAuthenticationProvider.superDigest=" + superDigest(),
 	}
+	args = append(args, quickJVMFlags...)
 	if o.readOnly {
 		args = append(args, "-Dreadonlymode.enabled=true")
 	}

@@ -14,6 +14,11 @@
 //	ens.Servers[ens.Leader()].Kill()
 //	err = ens.WaitQuorum(ctx)              // the other two elect a leader
 //
+// An ensemble can be reconfigured (reconfigEnabled=true,
+// standaloneEnabled=false, a dynamic configuration file) by the super
+// user; Members gives the lines of Reconfig's members argument and
+// ParseConfig reads the configuration it returns.
+//
 // Each server is a JVM running org.apache.zookeeper.server.quorum.QuorumPeerMain
 // from ZooKeeperJar (the Debian packages zookeeper and libzookeeper-java;
 // ClasspathEnv overrides), with java from JAVA_HOME or PATH. It lives in a
@@ -49,6 +54,25 @@
 //	h, err := zhandle.Init(p.Addr(), w, 3*time.Second)
 //	p.Blackhole()                        // the server seems hung
 //	<-p.CutMidFrame()                    // the next reply arrives in part
+//
+// # Curator
+//
+// StartCurator starts a JVM running Apache Curator 5.4 (Debian's
+// libcurator-recipes-java and libcurator-discovery-java), so that tests of
+// the recipes can meet the real Curator on the same znodes. It hosts named
+// CuratorFramework clients and recipe instances and runs commands on them,
+// each a thin wrapper of Curator's API, over a line protocol on its stdin and
+// stdout; recipes report what happens to them as events:
+//
+//	cur := zktest.StartCurator(t)                  // skips without javac or the jars
+//	cur.NewClient("j1", srv.Addr(), 5*time.Second)
+//	_, err := cur.Do(ctx, "latch.start", "l1", "j1", "/election", "java-1")
+//	e, err := cur.WaitEvent(ctx, "l1", "isLeader")
+//	_, err = cur.Do(ctx, "client.expire", "j1")     // the server ends j1's session
+//
+// The driver, curator/CuratorDriver.java, lists the commands in its header.
+// It is compiled with javac once per test binary, into the user's cache
+// directory, where later runs find it.
 //
 // # Fake server
 //

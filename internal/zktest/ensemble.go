@@ -12,7 +12,7 @@ import (
 // An Ensemble is a quorum of servers on loopback, each a Server with its own
 // directory and ports, server ids 1..n in order. Its configuration is the
 // dynamic kind (reconfigEnabled=true, standaloneEnabled=false), so Reconfig
-// works for the super user (see SuperAuth).
+// works for the super user (see SuperAuth, Members and ParseConfig).
 type Ensemble struct {
 	Servers []*Server
 	t       testing.TB
@@ -51,6 +51,33 @@ func (e *Ensemble) Leader() int {
 		}
 	}
 	return -1
+}
+
+// Roles returns the leader and the followers, in order, among the running
+// servers, as srvr reports their modes. It fails the test unless exactly
+// one server leads; like StartAll, it belongs to the test's goroutine.
+func (e *Ensemble) Roles() (leader *Server, followers []*Server) {
+	e.t.Helper()
+	for _, s := range e.Servers {
+		if !s.Running() {
+			continue
+		}
+		mode, err := s.Mode()
+		switch {
+		case err != nil:
+			e.t.Fatalf("zktest: %s: %v", s, err)
+		case mode == "leader" && leader != nil:
+			e.t.Fatalf("zktest: %s and %s both lead", leader, s)
+		case mode == "leader":
+			leader = s
+		case mode == "follower":
+			followers = append(followers, s)
+		}
+	}
+	if leader == nil {
+		e.t.Fatalf("zktest: no running server leads")
+	}
+	return leader, followers
 }
 
 // WaitQuorum waits until the running servers form a quorum (exactly one

@@ -19,6 +19,9 @@ func TestEnsembleSurvivesLeaderLoss(t *testing.T) {
 	if old < 0 {
 		t.Fatal("no leader after StartEnsemble")
 	}
+	if leader, followers := ens.Roles(); leader != ens.Servers[old] || len(followers) != 2 {
+		t.Errorf("Roles() = %v, %v; want %v and the two others", leader, followers, ens.Servers[old])
+	}
 	for i, s := range ens.Servers {
 		if s.ID() != i+1 || !strings.Contains(s.ServerSpec(), s.Addr()) {
 			t.Errorf("server %d: ID() = %d, ServerSpec() = %q", i, s.ID(), s.ServerSpec())

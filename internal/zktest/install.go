@@ -28,7 +28,7 @@ var extraJars = []string{"/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/l
 
 // installation locates java and builds the classpath.
 func installation() (java, classpath string, err error) {
-	java, err = findJava()
+	java, err = findJDKTool("java")
 	if err != nil {
 		return "", "", err
 	}
@@ -47,21 +47,21 @@ func installation() (java, classpath string, err error) {
 	return java, strings.Join(parts, string(os.PathListSeparator)), nil
 }
 
-// findJava returns $JAVA_HOME/bin/java if JAVA_HOME is set, else java from
-// PATH.
-func findJava() (string, error) {
+// findJDKTool returns $JAVA_HOME/bin/<name> if JAVA_HOME is set, else name
+// from PATH; name is java or javac.
+func findJDKTool(name string) (string, error) {
 	if home := os.Getenv("JAVA_HOME"); home != "" {
-		java := filepath.Join(home, "bin", "java")
-		if _, err := os.Stat(java); err != nil {
-			return "", fmt.Errorf("JAVA_HOME is set but has no java: %w", err)
+		tool := filepath.Join(home, "bin", name)
+		if _, err := os.Stat(tool); err != nil {
+			return "", fmt.Errorf("JAVA_HOME is set but has no %s: %w", name, err)
 		}
-		return java, nil
+		return tool, nil
 	}
-	java, err := exec.LookPath("java")
+	tool, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("java not found: %w", err)
+		return "", fmt.Errorf("%s not found (Debian package default-jdk-headless): %w", name, err)
 	}
-	return java, nil
+	return tool, nil
 }
 
 // Available reports why no ZooKeeper server can be started here, or nil
@@ -78,12 +78,18 @@ func Available() error {
 // call it; tests that only need the check call it directly.
 func Require(t testing.TB) {
 	t.Helper()
-	err := Available()
+	requireInstalled(t, "ZooKeeper", Available())
+}
+
+// requireInstalled skips the test, or fails it when CI is set, if err says
+// that what it needs to start is missing.
+func requireInstalled(t testing.TB, what string, err error) {
+	t.Helper()
 	if err == nil {
 		return
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("zktest: cannot start ZooKeeper: %v (CI is set, so this is an error)", err)
+		t.Fatalf("zktest: cannot start %s: %v (CI is set, so this is an error)", what, err)
 	}
-	t.Skipf("zktest: cannot start ZooKeeper: %v; `make test` installs it (or run `make deps`)", err)
+	t.Skipf("zktest: cannot start %s: %v; `make test` installs it (or run `make deps`)", what, err)
 }

@@ -133,10 +133,10 @@ const (
 	killTimeout = 10 * time.Second
 )
 
-// KillAll kills every ZooKeeper server started by this package and still
-// running, and waits for each to exit. Servers are stopped by t.Cleanup
-// anyway; KillAll is a guard for TestMain, after m.Run, in case a test left
-// one behind:
+// KillAll kills every JVM started by this package (ZooKeeper servers and
+// Curator drivers) and still running, and waits for each to exit. They are
+// killed in t.Cleanup anyway; KillAll is a guard for TestMain, after m.Run,
+// in case a test left one behind:
 //
 //	func TestMain(m *testing.M) {
 //		code := m.Run()

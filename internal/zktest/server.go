@@ -340,8 +340,11 @@ func (s *Server) checkAlive() error {
 }
 
 // logTail returns up to the last n bytes of the log, from a line start.
-func (s *Server) logTail(n int64) string {
-	f, err := os.Open(s.LogPath())
+func (s *Server) logTail(n int64) string { return fileTail(s.LogPath(), n) }
+
+// fileTail returns up to the last n bytes of a log file, from a line start.
+func fileTail(path string, n int64) string {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Sprintf("(no log: %v)", err)
 	}

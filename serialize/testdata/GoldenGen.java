@@ -109,6 +109,7 @@ public class GoldenGen {
         emit("ErrorResponse", new ErrorResponse(-101));
         emit("WatcherEvent", new WatcherEvent(3, 3, PATH));
         emit("WatcherEvent/session", new WatcherEvent(-1, -112, ""));
+        emit("WatcherEvent/null", new WatcherEvent(-1, -112, null));
 
         emit("CreateRequest", new CreateRequest(PATH, data(), ACLS, 3));
         emit("CreateRequest/nil", new CreateRequest("/n", null, null, 0));
@@ -166,9 +167,16 @@ public class GoldenGen {
         emit("SetSASLResponse", new SetSASLResponse(TOKEN));
         emit("SetSASLResponse/nil", new SetSASLResponse(null));
 
-        emit("ReconfigRequest", new ReconfigRequest("server.4=127.0.0.1:2888:3888;2181", "1,2", "", -1L));
-        emit("ReconfigRequest/members", new ReconfigRequest("", "", "server.1=[::1]:2888:3888:participant;2181", Long.MAX_VALUE));
+        // ZooKeeperAdmin.reconfigure sends null for what it does not use.
+        emit("ReconfigRequest", new ReconfigRequest("server.4=127.0.0.1:2888:3888;2181", "1,2", null, -1L));
+        emit("ReconfigRequest/members", new ReconfigRequest(null, null, "server.1=[::1]:2888:3888:participant;2181", Long.MAX_VALUE));
+        emit("ReconfigRequest/add", new ReconfigRequest("server.3=127.0.0.1:2890:3890:participant;127.0.0.1:2183", null, null, 0x100000000L));
+        emit("ReconfigRequest/remove", new ReconfigRequest(null, "3", null, -1L));
+        emit("ReconfigRequest/null", new ReconfigRequest(null, null, null, -1L));
+        emit("ReconfigRequest/empty", new ReconfigRequest("", "", "", -1L));
         emit("GetEphemeralsRequest", new GetEphemeralsRequest(PATH));
+        emit("GetEphemeralsRequest/empty", new GetEphemeralsRequest(""));
+        emit("GetEphemeralsRequest/null", new GetEphemeralsRequest(null));
         emit("GetEphemeralsResponse", new GetEphemeralsResponse(list(PATH, "/x")));
         emit("GetEphemeralsResponse/empty", new GetEphemeralsResponse(list()));
         emit("GetMaxChildrenRequest", new GetMaxChildrenRequest(PATH));

@@ -1,4 +1,4 @@
-package zhandle
+package tlsconn
 
 import (
 	"bytes"
@@ -27,8 +27,8 @@ func FuzzTLSTransport(f *testing.F) {
 		}
 		defer unix.Close(fds[0])
 		defer unix.Close(fds[1])
-		tr := newTLSTransport(func() {})
-		tr.handshakeOver()
+		tr := NewTransport(func() {})
+		tr.HandshakeOver()
 
 		var got []byte
 		next := 0 // index into sizes
@@ -39,8 +39,8 @@ func FuzzTLSTransport(f *testing.F) {
 		end := 0
 		recordEnd := func(off int) int {
 			for end <= off {
-				if end+tlsHeaderLen > len(stream) {
-					return end + tlsHeaderLen
+				if end+headerLen > len(stream) {
+					return end + headerLen
 				}
 				end += recordLen(stream[end:])
 			}
@@ -54,20 +54,20 @@ func FuzzTLSTransport(f *testing.F) {
 				}
 				sent += n
 				for {
-					if _, _, err := tr.fill(fds[1]); err != nil {
+					if _, _, err := tr.Fill(func(p []byte) (int, error) { return unix.Read(fds[1], p) }); err != nil {
 						break // EAGAIN: drained
 					}
 				}
 			}
-			if cap(tr.in) > 2*tlsReadSize+tlsHeaderLen+0xffff {
+			if cap(tr.in) > 2*readSize+headerLen+0xffff {
 				t.Fatalf("input buffer of %d bytes", cap(tr.in))
 			}
 			for {
-				whole := tr.wholeRecord()
+				whole := tr.WholeRecord()
 				limit := recordEnd(len(got))
 				p := make([]byte, size())
 				n, err := tr.Read(p)
-				if err == errNoInput {
+				if err == ErrNoInput {
 					if whole {
 						t.Fatalf("wholeRecord true at %d, then no input", len(got))
 					}

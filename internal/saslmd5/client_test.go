@@ -1,4 +1,4 @@
-package zhandle
+package saslmd5
 
 import (
 	"errors"
@@ -18,15 +18,15 @@ const (
 )
 
 func TestDigestRFC2831Example(t *testing.T) {
-	ch, err := parseDigestChallenge([]byte(rfcChallenge))
+	ch, err := parseChallenge([]byte(rfcChallenge))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := digestChallenge{realms: []string{"elwood.innosoft.com"}, nonce: "OA6MG9tEQGm2hh", qops: []string{"auth"}, utf8: true}
-	if diff := cmp.Diff(want, ch, cmp.AllowUnexported(digestChallenge{})); diff != "" {
-		t.Errorf("parseDigestChallenge (-want +got):\n%s", diff)
+	want := challenge{realms: []string{"elwood.innosoft.com"}, nonce: "OA6MG9tEQGm2hh", qops: []string{"auth"}, utf8: true}
+	if diff := cmp.Diff(want, ch, cmp.AllowUnexported(challenge{})); diff != "" {
+		t.Errorf("parseChallenge (-want +got):\n%s", diff)
 	}
-	token, rspauth, err := digestResponse(ch, "chris", "secret", rfcURI, rfcCnonce)
+	token, rspauth, err := response(ch, "chris", "secret", rfcURI, rfcCnonce)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,16 +43,16 @@ func TestDigestRFC2831Example(t *testing.T) {
 	}
 
 	// The same through the stateful client, to the end.
-	d := newDigestClient("chris", "secret", rfcURI, rfcCnonce)
-	reply, done, err := d.next([]byte(rfcChallenge))
+	d := NewClient("chris", "secret", rfcURI, rfcCnonce)
+	reply, done, err := d.Next([]byte(rfcChallenge))
 	if err != nil || done || string(reply) != wantToken {
 		t.Fatalf("next(challenge) = %q, %v, %v; want the response", reply, done, err)
 	}
-	reply, done, err = d.next([]byte("rspauth=" + rfcRspauth))
+	reply, done, err = d.Next([]byte("rspauth=" + rfcRspauth))
 	if err != nil || !done || reply != nil {
 		t.Fatalf("next(rspauth) = %q, %v, %v; want done", reply, done, err)
 	}
-	if _, _, err := d.next([]byte("rspauth=" + rfcRspauth)); err == nil {
+	if _, _, err := d.Next([]byte("rspauth=" + rfcRspauth)); err == nil {
 		t.Error("next after the exchange completed: no error")
 	}
 }
@@ -62,11 +62,11 @@ func TestDigestRFC2831Example(t *testing.T) {
 // digest-uri and the realm, and the proofs depend on every input.
 func TestDigestZooKeeperChallenge(t *testing.T) {
 	const challenge = `realm="zk-sasl-md5",nonce="kUeA1lq4eDrTg4nE0TKmrQfe0uNd0RK3Hml5Yf4V",charset=utf-8,algorithm=md5-sess`
-	ch, err := parseDigestChallenge([]byte(challenge))
+	ch, err := parseChallenge([]byte(challenge))
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, rspauth, err := digestResponse(ch, "alice", "alice-secret", zkDigestURI, "c1")
+	token, rspauth, err := response(ch, "alice", "alice-secret", ZooKeeperDigestURI, "c1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestDigestZooKeeperChallenge(t *testing.T) {
 	for _, other := range []struct{ user, password, cnonce string }{
 		{"alice", "wrong", "c1"}, {"bob", "alice-secret", "c1"}, {"alice", "alice-secret", "c2"},
 	} {
-		token2, rspauth2, err := digestResponse(ch, other.user, other.password, zkDigestURI, other.cnonce)
+		token2, rspauth2, err := response(ch, other.user, other.password, ZooKeeperDigestURI, other.cnonce)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestDigestZooKeeperChallenge(t *testing.T) {
 // responseOf returns the response directive of a client token.
 func responseOf(t *testing.T, token []byte) string {
 	t.Helper()
-	dirs, err := parseDigestDirectives(token)
+	dirs, err := parseDirectives(token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,23 +107,23 @@ func responseOf(t *testing.T, token []byte) string {
 func TestParseDigestDirectives(t *testing.T) {
 	tests := []struct {
 		msg  string
-		want []digestDirective
+		want []directive
 	}{
 		{``, nil},
 		{` , ,`, nil},
-		{`a=b`, []digestDirective{{"a", "b"}}},
-		{"  Realm = \"x y\" ,\t,NONCE=\"n\\\"q\\\\\" , qop=auth\r\n", []digestDirective{{"realm", "x y"}, {"nonce", `n"q\`}, {"qop", "auth"}}},
-		{`realm="",realm="b"`, []digestDirective{{"realm", ""}, {"realm", "b"}}},
-		{`x="é"`, []digestDirective{{"x", "é"}}},
+		{`a=b`, []directive{{"a", "b"}}},
+		{"  Realm = \"x y\" ,\t,NONCE=\"n\\\"q\\\\\" , qop=auth\r\n", []directive{{"realm", "x y"}, {"nonce", `n"q\`}, {"qop", "auth"}}},
+		{`realm="",realm="b"`, []directive{{"realm", ""}, {"realm", "b"}}},
+		{`x="é"`, []directive{{"x", "é"}}},
 	}
 	for _, tt := range tests {
-		got, err := parseDigestDirectives([]byte(tt.msg))
+		got, err := parseDirectives([]byte(tt.msg))
 		if err != nil {
-			t.Errorf("parseDigestDirectives(%q): %v", tt.msg, err)
+			t.Errorf("parseDirectives(%q): %v", tt.msg, err)
 			continue
 		}
-		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(digestDirective{})); diff != "" {
-			t.Errorf("parseDigestDirectives(%q) (-want +got):\n%s", tt.msg, diff)
+		if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(directive{})); diff != "" {
+			t.Errorf("parseDirectives(%q) (-want +got):\n%s", tt.msg, diff)
 		}
 	}
 }
@@ -134,7 +134,7 @@ func TestParseDigestChallengeErrors(t *testing.T) {
 		name, msg, wantText string
 	}{
 		{"empty", ``, "no challenge"},
-		{"too long", `nonce="` + strings.Repeat("n", digestMaxChallenge) + `",algorithm=md5-sess`, "more than 2048"},
+		{"too long", `nonce="` + strings.Repeat("n", maxChallenge) + `",algorithm=md5-sess`, "more than 2048"},
 		{"no nonce", `realm="r",algorithm=md5-sess`, "no nonce"},
 		{"empty nonce", `nonce="",algorithm=md5-sess`, "no nonce"},
 		{"two nonces", ok + `,nonce="m"`, `"nonce" more than once`},
@@ -158,9 +158,9 @@ func TestParseDigestChallengeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseDigestChallenge([]byte(tt.msg))
-			if !errors.Is(err, errDigestChallenge) {
-				t.Fatalf("error %v, want errDigestChallenge", err)
+			_, err := parseChallenge([]byte(tt.msg))
+			if !errors.Is(err, ErrChallenge) {
+				t.Fatalf("error %v, want ErrChallenge", err)
 			}
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("error %q does not say %q", err, tt.wantText)
@@ -168,7 +168,7 @@ func TestParseDigestChallengeErrors(t *testing.T) {
 		})
 	}
 	// Unknown directives, cipher and stale are ignored; qop defaults to auth.
-	ch, err := parseDigestChallenge([]byte(ok + `,cipher="rc4",stale=true,x-new=1`))
+	ch, err := parseChallenge([]byte(ok + `,cipher="rc4",stale=true,x-new=1`))
 	if err != nil || len(ch.qops) != 1 || ch.qops[0] != "auth" || ch.utf8 || len(ch.realms) != 0 {
 		t.Errorf("minimal challenge = %+v, %v", ch, err)
 	}
@@ -178,14 +178,14 @@ func TestParseDigestChallengeErrors(t *testing.T) {
 // passwords within ISO 8859-1 are hashed in ISO 8859-1, so the response
 // does not depend on the charset; others need charset=utf-8.
 func TestDigestCharset(t *testing.T) {
-	latin1 := digestChallenge{nonce: "n", qops: []string{"auth"}}
+	latin1 := challenge{nonce: "n", qops: []string{"auth"}}
 	utf8 := latin1
 	utf8.utf8 = true
-	tokL, rspL, err := digestResponse(latin1, "jöhn", "pässwörd", zkDigestURI, "c")
+	tokL, rspL, err := response(latin1, "jöhn", "pässwörd", ZooKeeperDigestURI, "c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokU, rspU, err := digestResponse(utf8, "jöhn", "pässwörd", zkDigestURI, "c")
+	tokU, rspU, err := response(utf8, "jöhn", "pässwörd", ZooKeeperDigestURI, "c")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,20 +195,20 @@ func TestDigestCharset(t *testing.T) {
 	if !strings.Contains(string(tokL), "username=\"j\xf6hn\"") || !strings.Contains(string(tokU), `username="jöhn"`) {
 		t.Errorf("user names on the wire: %q (want ISO 8859-1), %q (want UTF-8)", tokL, tokU)
 	}
-	if _, _, err := digestResponse(latin1, "用户", "p", zkDigestURI, "c"); err == nil || !strings.Contains(err.Error(), "outside ISO 8859-1") {
+	if _, _, err := response(latin1, "用户", "p", ZooKeeperDigestURI, "c"); err == nil || !strings.Contains(err.Error(), "outside ISO 8859-1") {
 		t.Errorf("non-Latin-1 user without charset=utf-8: %v", err)
 	}
-	if _, _, err := digestResponse(utf8, "用户", "p", zkDigestURI, "c"); err != nil {
+	if _, _, err := response(utf8, "用户", "p", ZooKeeperDigestURI, "c"); err != nil {
 		t.Errorf("non-Latin-1 user with charset=utf-8: %v", err)
 	}
-	if _, _, err := digestResponse(utf8, "u", "\xff", zkDigestURI, "c"); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+	if _, _, err := response(utf8, "u", "\xff", ZooKeeperDigestURI, "c"); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("invalid UTF-8 password: %v", err)
 	}
-	if _, _, err := digestResponse(utf8, "u", "p", zkDigestURI, ""); err == nil {
+	if _, _, err := response(utf8, "u", "p", ZooKeeperDigestURI, ""); err == nil {
 		t.Error("empty cnonce: no error")
 	}
 	// Quotes and backslashes in names are escaped.
-	tok, _, err := digestResponse(utf8, `a"b\c`, "p", zkDigestURI, "c")
+	tok, _, err := response(utf8, `a"b\c`, "p", ZooKeeperDigestURI, "c")
 	if err != nil || !strings.Contains(string(tok), `username="a\"b\\c"`) {
 		t.Errorf("escaped user name: %s, %v", tok, err)
 	}
@@ -225,33 +225,33 @@ func TestCheckDigestRspauth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkDigestRspauth([]byte(tt.msg), rfcRspauth)
-			if !errors.Is(err, errDigestServerProof) || !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error %v, want errDigestServerProof saying %q", err, tt.wantText)
+			err := checkRspauth([]byte(tt.msg), rfcRspauth)
+			if !errors.Is(err, ErrServerProof) || !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("error %v, want ErrServerProof saying %q", err, tt.wantText)
 			}
 		})
 	}
 	for _, msg := range []string{`rspauth=` + rfcRspauth, `rspauth="` + strings.ToUpper(rfcRspauth) + `"`} {
-		if err := checkDigestRspauth([]byte(msg), rfcRspauth); err != nil {
-			t.Errorf("checkDigestRspauth(%s): %v", msg, err)
+		if err := checkRspauth([]byte(msg), rfcRspauth); err != nil {
+			t.Errorf("checkRspauth(%s): %v", msg, err)
 		}
 	}
 
 	// A failed step ends the exchange.
-	d := newDigestClient("chris", "secret", rfcURI, rfcCnonce)
-	if _, _, err := d.next([]byte(rfcChallenge)); err != nil {
+	d := NewClient("chris", "secret", rfcURI, rfcCnonce)
+	if _, _, err := d.Next([]byte(rfcChallenge)); err != nil {
 		t.Fatal(err)
 	}
-	if _, done, err := d.next([]byte("rspauth=" + rfcResponse)); err == nil || done {
+	if _, done, err := d.Next([]byte("rspauth=" + rfcResponse)); err == nil || done {
 		t.Fatalf("wrong rspauth: done %v, err %v", done, err)
 	}
-	if _, _, err := d.next([]byte("rspauth=" + rfcRspauth)); err == nil {
+	if _, _, err := d.Next([]byte("rspauth=" + rfcRspauth)); err == nil {
 		t.Error("next after a failure: no error")
 	}
 }
 
 func TestNewDigestCnonce(t *testing.T) {
-	a, b := newDigestCnonce(), newDigestCnonce()
+	a, b := NewCnonce(), NewCnonce()
 	if a == b || len(a) < 16 || strings.ContainsAny(a, `"\`) {
 		t.Errorf("cnonces %q, %q: want distinct, long, nothing to quote", a, b)
 	}
@@ -265,17 +265,37 @@ func FuzzDigestChallenge(f *testing.F) {
 	f.Add([]byte(`nonce="a\"b",algorithm=md5-sess,qop="auth-int, auth"`))
 	f.Add([]byte("rspauth=" + rfcRspauth))
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		_ = checkDigestRspauth(msg, rfcRspauth) // only must not panic
-		ch, err := parseDigestChallenge(msg)
+		_ = checkRspauth(msg, rfcRspauth) // only must not panic
+		ch, err := parseChallenge(msg)
 		if err != nil {
 			return
 		}
-		token, _, err := digestResponse(ch, "u", "p", zkDigestURI, "c")
+		token, _, err := response(ch, "u", "p", ZooKeeperDigestURI, "c")
 		if err != nil {
 			return // a realm outside ISO 8859-1 without charset=utf-8, or invalid UTF-8
 		}
-		if _, err := parseDigestDirectives(token); err != nil && len(token) <= digestMaxChallenge {
+		if _, err := parseDirectives(token); err != nil && len(token) <= maxChallenge {
 			t.Fatalf("our response %q does not parse: %v", token, err)
 		}
 	})
+}
+
+// Verify is the server's half: it accepts the client's response and
+// answers with the proof the client checks; a wrong password is refused.
+func TestVerify(t *testing.T) {
+	c := NewClient("alice", "alice-pw", ZooKeeperDigestURI, "Y25vbmNl")
+	response, _, err := c.Next([]byte(rfcChallenge))
+	if err != nil {
+		t.Fatalf("Next(challenge): %v", err)
+	}
+	rspauth, err := Verify([]byte(rfcChallenge), response, "alice", "alice-pw", ZooKeeperDigestURI)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if _, done, err := c.Next(rspauth); !done || err != nil {
+		t.Errorf("Next(%q) = done %v, %v; want the exchange complete", rspauth, done, err)
+	}
+	if _, err := Verify([]byte(rfcChallenge), response, "alice", "wrong", ZooKeeperDigestURI); err == nil {
+		t.Error("Verify accepted a response made with another password")
+	}
 }

@@ -5,57 +5,9 @@ import (
 	"fmt"
 
 	"github.com/zkloop/zkloop/completion"
+	"github.com/zkloop/zkloop/hashtable"
 	"github.com/zkloop/zkloop/serialize"
 )
-
-// AddAuth adds an identity to the session, e.g. scheme "digest" with
-// "user:password" (zoo_add_auth). The handle keeps it and sends it again
-// after every reconnect. A failed authentication makes the session
-// unrecoverable (StateAuthFailed). If ctx ends while the request is in
-// flight, the handle still keeps the identity and the server's answer
-// still decides the session's state.
-func (h *Handle) AddAuth(ctx context.Context, scheme string, cert []byte) error {
-	e := completion.GetSync(ctx)
-	if err := h.queueAuth(e, scheme, cert); err != nil {
-		return dropEntry(e, err)
-	}
-	return h.waitVoid(e)
-}
-
-// AAddAuth is the asynchronous AddAuth; cb runs when the server has
-// answered the auth packet.
-func (h *Handle) AAddAuth(scheme string, cert []byte, cb VoidCompletion) error {
-	e := asyncEntry(cb)
-	return settle(e, h.queueAuth(e, scheme, cert))
-}
-
-// queueAuth records the auth and, when a session is established, sends
-// the auth packet now; otherwise the handshake sends it.
-func (h *Handle) queueAuth(e *completion.Entry, scheme string, cert []byte) error {
-	if scheme == "" {
-		return fmt.Errorf("%w: empty auth scheme", ErrBadArguments)
-	}
-	// RequestHeader, AuthPacket type, and the two length prefixes.
-	if size := 8 + 4 + 4 + len(scheme) + 4 + len(cert); size > h.cfg.maxFrame {
-		return fmt.Errorf("%w: auth packet of %d bytes exceeds the frame limit", ErrBadArguments, size)
-	}
-	if err := h.admit(e); err != nil {
-		return err
-	}
-	defer h.mu.Unlock()
-	e.Op = serialize.OpSetAuth
-	e.Xid = serialize.XidAuth
-	a := authInfo{scheme: scheme, cert: append([]byte(nil), cert...)}
-	if h.state == StateConnected || h.state == StateReadOnly {
-		h.out = appendAuthPacket(h.out, scheme, a.cert, h.cfg.maxFrame)
-		h.authSent.PushBack(e)
-		defer h.loop.Wake()
-	} else {
-		a.pending = e
-	}
-	h.auths = append(h.auths, a)
-	return nil
-}
 
 // RemoveWatches removes the watches of type wt that w set on path
 // (zoo_remove_watches); w nil removes every watcher of that type, as
@@ -171,11 +123,64 @@ func (h *Handle) removeLocalWatches(e *completion.Entry) {
 // queues a watch-removed event for each on l.
 func (h *Handle) queueRemovedEvents(l *completion.List, sp string, wt WatcherType, w Watcher) {
 	for _, r := range h.watches.Remove(sp, wt, w) {
-		n := completion.Get()
-		n.Op = serialize.OpNotify
-		n.Xid = serialize.XidWatcherEvent
-		n.Event = Event{Type: r.Type, State: h.State(), Path: h.clientPath(sp)}
+		n := newNotification(r.Type, h.State(), h.clientPath(sp))
 		n.Watchers = append(n.Watchers, r.Watcher)
 		l.PushBack(n)
 	}
+}
+
+// AddWatchMode is the kind of watch AddWatch sets.
+type AddWatchMode = serialize.AddWatchMode
+
+// Add-watch modes.
+const (
+	AddWatchPersistent          = serialize.AddWatchPersistent
+	AddWatchPersistentRecursive = serialize.AddWatchPersistentRecursive
+)
+
+// AddWatch sets a watch that is not removed when it fires (addWatch,
+// opcode 106): AddWatchPersistent sees every event on path, including
+// child events; AddWatchPersistentRecursive sees created, changed and
+// deleted events on path and every descendant, and never child events.
+// w nil means the default watcher. RemoveWatches with WatcherPersistent or
+// WatcherPersistentRecursive removes it. If ctx ends while the request is
+// in flight, the watch may or may not be set; RemoveWatches clears it.
+func (h *Handle) AddWatch(ctx context.Context, path string, mode AddWatchMode, w Watcher) error {
+	e := completion.GetSync(ctx)
+	if err := h.queueAddWatch(e, path, mode, w); err != nil {
+		return dropEntry(e, err)
+	}
+	return h.waitVoid(e)
+}
+
+// AAddWatch is the asynchronous AddWatch.
+func (h *Handle) AAddWatch(path string, mode AddWatchMode, w Watcher, cb VoidCompletion) error {
+	e := asyncEntry(cb)
+	return settle(e, h.queueAddWatch(e, path, mode, w))
+}
+
+func (h *Handle) queueAddWatch(e *completion.Entry, path string, mode AddWatchMode, w Watcher) error {
+	kind := hashtable.KindPersistent
+	switch mode {
+	case AddWatchPersistent:
+	case AddWatchPersistentRecursive:
+		kind = hashtable.KindPersistentRecursive
+	default:
+		return fmt.Errorf("%w: unknown add-watch mode %d", ErrBadArguments, int32(mode))
+	}
+	if err := validatePath(path, false); err != nil {
+		return err
+	}
+	if w == nil {
+		w = h.defaultRef
+	}
+	sp := h.serverPath(path)
+	e.Watch = hashtable.Registration{Kind: kind, Path: sp, Watcher: w}
+	if err := h.admit(e); err != nil {
+		return err
+	}
+	start := h.beginFrameLocked(e, serialize.OpAddWatch)
+	req := serialize.AddWatchRequest{Path: sp, Mode: int32(mode)}
+	h.out = req.Encode(h.out)
+	return h.commitLocked(e, start)
 }

@@ -1,4 +1,4 @@
-package main
+package lineedit
 
 import (
 	"context"
@@ -15,19 +15,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The interactive terminal: a line editor in the manner of linenoise (one
-// row, scrolled sideways when the line is wider than the terminal), with
-// history, tab completion, and output from other goroutines (watch events,
-// logs) printed above the line being typed, which is then redrawn intact.
-
-// errInterrupted is returned by readLine for Ctrl-C: the line is dropped.
-var errInterrupted = errors.New("interrupted")
+// ErrInterrupted is returned by ReadLine for Ctrl-C: the line is dropped.
+var ErrInterrupted = errors.New("interrupted")
 
 // escTimeout is how long a lone ESC waits for the rest of a sequence.
 const escTimeout = 50 * time.Millisecond
 
-// terminal owns the controlling terminal while zkcli is interactive.
-type terminal struct {
+// Completion is what Tab offers for the word before the cursor. The word
+// starts at byte Start of the text before the cursor; Items replace it:
+// Tab inserts their longest common prefix, and lists Show (one name for
+// each item, such as the last segment of a path) when that adds nothing.
+// A single item is final and should end with the character that follows
+// it, such as a space. No items: Tab rings the bell.
+type Completion struct {
+	Start int
+	Items []string
+	Show  []string
+}
+
+// Config is what a Terminal asks of the program using it.
+type Config struct {
+	// Prompt returns the prompt. It is called at every redraw with the
+	// screen locked, so it must not call the Terminal's methods or write
+	// through its writers. Nil: no prompt.
+	Prompt func() string
+	// Complete completes the text before the cursor when Tab is pressed.
+	// It may block (ask a server): the screen is not locked meanwhile,
+	// but no key is read. Nil: Tab rings the bell.
+	Complete func(before string) Completion
+	// HistoryFile keeps the history of the lines read, appending each at
+	// once. "" or a file that cannot be read or written: the history is
+	// kept in memory only.
+	HistoryFile string
+}
+
+// Terminal owns a terminal while a program reads lines from it: ReadLine
+// and Run take turns on one goroutine, Writer and Refresh serve the
+// others, Restore gives the terminal back.
+type Terminal struct {
 	in       *os.File
 	out      io.Writer // the terminal's output (stdout)
 	saved    *unix.Termios
@@ -36,7 +61,7 @@ type terminal struct {
 	eof      bool
 	signals  chan os.Signal // SIGINT (from kill) and SIGWINCH
 	prompt   func() string
-	complete func(before string) completion
+	complete func(before string) Completion
 	hist     *history
 
 	mu     sync.Mutex // guards the screen: ed, active, cols and every write
@@ -45,19 +70,29 @@ type terminal struct {
 	cols   int
 }
 
-// newTerminal puts in (a terminal) in raw mode and starts reading it.
-// restore must be called before the process exits.
-func newTerminal(in *os.File, out io.Writer, prompt func() string, complete func(string) completion, hist *history) (*terminal, error) {
+// NewTerminal loads the history, puts in (a terminal) in raw mode and
+// starts reading it; out is the same terminal's output. Ctrl-C and SIGINT
+// then reach ReadLine and Run instead of ending the process, and SIGWINCH
+// redraws the line at the new width. Restore must be called before the
+// process exits.
+func NewTerminal(in *os.File, out io.Writer, cfg Config) (*Terminal, error) {
+	if cfg.Prompt == nil {
+		cfg.Prompt = func() string { return "" }
+	}
+	if cfg.Complete == nil {
+		cfg.Complete = func(before string) Completion { return Completion{Start: len(before)} }
+	}
+	hist := loadHistory(cfg.HistoryFile)
 	saved, err := rawMode(int(in.Fd()))
 	if err != nil {
 		return nil, err
 	}
-	t := &terminal{
+	t := &Terminal{
 		in: in, out: out, saved: saved,
 		input:    make(chan []byte, 16),
 		signals:  make(chan os.Signal, 4),
-		prompt:   prompt,
-		complete: complete,
+		prompt:   cfg.Prompt,
+		complete: cfg.Complete,
 		hist:     hist,
 		cols:     columns(int(in.Fd())),
 	}
@@ -68,7 +103,7 @@ func newTerminal(in *os.File, out io.Writer, prompt func() string, complete func
 
 // pump reads the terminal until it ends. It blocks in read; it ends with
 // the input or, at exit, with the process.
-func (t *terminal) pump() {
+func (t *Terminal) pump() {
 	for {
 		buf := make([]byte, 256)
 		n, err := t.in.Read(buf)
@@ -82,8 +117,11 @@ func (t *terminal) pump() {
 	}
 }
 
-// restore puts the terminal back in the mode it had.
-func (t *terminal) restore() {
+// Restore puts the terminal back in the mode it had and gives SIGINT and
+// SIGWINCH back to their default handling. It may be called more than
+// once, from any goroutine (a handler of SIGTERM). The goroutine reading
+// the terminal stays blocked in read until the input ends.
+func (t *Terminal) Restore() {
 	signal.Stop(t.signals)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -92,13 +130,14 @@ func (t *terminal) restore() {
 	}
 }
 
-// writer returns a writer to w (stdout or stderr, the same terminal) that
+// Writer returns a writer to w (stdout or stderr, the same terminal) that
 // is safe to use from any goroutine: while a line is being edited, the
 // text goes above it and the prompt and line are redrawn.
-func (t *terminal) writer(w io.Writer) io.Writer { return termWriter{t, w} }
+func (t *Terminal) Writer(w io.Writer) io.Writer { return termWriter{t, w} }
 
+// termWriter is a writer returned by Writer.
 type termWriter struct {
-	t *terminal
+	t *Terminal
 	w io.Writer
 }
 
@@ -118,8 +157,9 @@ func (tw termWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// refresh redraws the prompt, which shows the session state.
-func (t *terminal) refresh() {
+// Refresh redraws the line being edited, if any, with its prompt: call it
+// when what Prompt returns has changed.
+func (t *Terminal) Refresh() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.active {
@@ -128,14 +168,19 @@ func (t *terminal) refresh() {
 }
 
 // draw renders the prompt and line; t.mu is held.
-func (t *terminal) draw() {
+func (t *Terminal) draw() {
 	t.ed.prompt = t.prompt()
 	io.WriteString(t.out, t.ed.render(t.cols))
 }
 
-// readLine edits a line. It returns errInterrupted for Ctrl-C and io.EOF
-// for Ctrl-D on an empty line or the end of input.
-func (t *terminal) readLine() (string, error) {
+// ReadLine shows the prompt and edits a line, which it returns when Enter
+// is pressed and adds to the history. It returns ErrInterrupted for Ctrl-C
+// and io.EOF for Ctrl-D on an empty line or the end of input. Keys: the
+// emacs bindings of readline (Ctrl-A/E/B/F/K/U/W/T/L, Alt-B/F/D), the
+// arrows, Home, End and Delete; Up and Down walk the history; Tab
+// completes; Ctrl-Z suspends the process. One goroutine at a time may call
+// ReadLine or Run.
+func (t *Terminal) ReadLine() (string, error) {
 	t.mu.Lock()
 	t.ed.reset()
 	t.active = true
@@ -175,7 +220,7 @@ func (t *terminal) readLine() (string, error) {
 		case k.code == keyCtrlC:
 			io.WriteString(t.out, "^C\n")
 			t.mu.Unlock()
-			return "", errInterrupted
+			return "", ErrInterrupted
 		case k.code == keyCtrlD && len(t.ed.buf) == 0:
 			io.WriteString(t.out, "\n")
 			t.mu.Unlock()
@@ -191,7 +236,7 @@ func (t *terminal) readLine() (string, error) {
 }
 
 // nextKey returns the next key typed; SIGINT counts as Ctrl-C.
-func (t *terminal) nextKey() (key, error) {
+func (t *Terminal) nextKey() (key, error) {
 	for {
 		k, n := decodeKey(t.pending)
 		if n > 0 {
@@ -227,7 +272,8 @@ func (t *terminal) nextKey() (key, error) {
 	}
 }
 
-func (t *terminal) resized() {
+// resized takes the terminal's new width and redraws the line.
+func (t *Terminal) resized() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.cols = columns(int(t.in.Fd()))
@@ -236,9 +282,10 @@ func (t *terminal) resized() {
 	}
 }
 
-// run runs a command, cancelling its context on Ctrl-C or SIGINT. Other
-// keys typed meanwhile are kept for the next line.
-func (t *terminal) run(parent context.Context, fn func(context.Context) error) error {
+// Run calls fn, a command, and returns its error, cancelling fn's context
+// on Ctrl-C or SIGINT. Other keys typed meanwhile are kept for the next
+// line.
+func (t *Terminal) Run(parent context.Context, fn func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	done := make(chan error, 1)
@@ -272,22 +319,23 @@ func (t *terminal) run(parent context.Context, fn func(context.Context) error) e
 
 // tab completes the word before the cursor, or lists the choices when
 // there is nothing more to add.
-func (t *terminal) tab() {
+func (t *Terminal) tab() {
 	t.mu.Lock()
 	before := string(t.ed.buf[:t.ed.pos])
 	t.mu.Unlock()
-	c := t.complete(before) // may ask the server: not under the lock
+	c := t.complete(before) // may block: not under the lock
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	word := before[c.start:]
-	switch prefix := commonPrefix(c.items); {
-	case len(c.items) == 0:
+	if len(c.Items) == 0 || c.Start < 0 || c.Start > len(before) {
 		io.WriteString(t.out, "\a")
 		return
+	}
+	word := before[c.Start:]
+	switch prefix := commonPrefix(c.Items); {
 	case len(prefix) > len(word):
-		t.ed.replace(c.start, before, prefix)
-	case len(c.items) > 1:
-		io.WriteString(t.out, "\r\x1b[K"+columnize(c.show, t.cols))
+		t.ed.replace(c.Start, before, prefix)
+	case len(c.Items) > 1:
+		io.WriteString(t.out, "\r\x1b[K"+columnize(c.Show, t.cols))
 	}
 	t.draw()
 }
@@ -312,9 +360,26 @@ func columnize(names []string, width int) string {
 	return b.String()
 }
 
+// commonPrefix is the longest prefix of every item.
+func commonPrefix(items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	p := items[0]
+	for _, it := range items[1:] {
+		for !strings.HasPrefix(it, p) {
+			p = p[:len(p)-1]
+		}
+	}
+	for !utf8.ValidString(p) {
+		p = p[:len(p)-1] // never end inside a character
+	}
+	return p
+}
+
 // suspend handles Ctrl-Z: the terminal gets its mode back while the
 // process is stopped.
-func (t *terminal) suspend() {
+func (t *Terminal) suspend() {
 	t.mu.Lock()
 	io.WriteString(t.out, "\n")
 	if err := setMode(int(t.in.Fd()), t.saved); err != nil {

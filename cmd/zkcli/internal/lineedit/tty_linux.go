@@ -1,4 +1,4 @@
-package main
+package lineedit
 
 import (
 	"os"
@@ -8,9 +8,9 @@ import (
 
 // Terminal modes through termios ioctls (tcgetattr/tcsetattr).
 
-// isTerminal reports whether fd is a terminal.
-func isTerminal(fd int) bool {
-	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil
 }
 

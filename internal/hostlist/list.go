@@ -1,11 +1,11 @@
-package zhandle
+package hostlist
 
 import (
 	"math/rand/v2"
 	"slices"
 )
 
-// hostList is the server list of a handle and the choice of the next
+// List is the server list of a handle and the choice of the next
 // server: addrvec_t with zoo_cycle_next_server, update_addrs and
 // get_next_server_in_reconfig of zookeeper.c (ZOOKEEPER-1355).
 //
@@ -16,39 +16,40 @@ import (
 // clients over a grown ensemble. While moving ("reconfig mode") it picks
 // among the servers new to the list with probability pNew and among the
 // old ones otherwise, until it has tried them all.
-type hostList struct {
-	addrs []address
+type List struct {
+	addrs []Address
 	next  int // index of the next server in addrs
 
 	reconfig   bool
 	pOld, pNew float64
-	oldAddrs   []address // in the new list and in the previous one
-	newAddrs   []address // only in the new list
+	oldAddrs   []Address // in the new list and in the previous one
+	newAddrs   []Address // only in the new list
 	oldNext    int
 	newNext    int
 
 	rand func() float64 // uniform in [0,1); drand48 in C
 }
 
-func newHostList(addrs []address) *hostList {
-	return &hostList{addrs: addrs, rand: rand.Float64}
+// New returns a list of addrs, in the order given.
+func New(addrs []Address) *List {
+	return &List{addrs: addrs, rand: rand.Float64}
 }
 
-// update installs a new resolved list (update_addrs). current is the server
+// Update installs a new resolved list (update_addrs). current is the server
 // the handle is connected or connecting to (zero when none). It reports
 // whether the handle should drop that connection and move.
-func (l *hostList) update(resolved []address, current address) (move bool) {
+func (l *List) Update(resolved []Address, current Address) (move bool) {
 	if sameServers(l.addrs, resolved) {
 		// Perhaps named differently: the names are what TLS verifies.
 		for i, a := range l.addrs {
-			l.addrs[i].host = resolved[slices.IndexFunc(resolved, a.sameServer)].host
+			l.addrs[i].Host = resolved[slices.IndexFunc(resolved, a.SameServer)].Host
 		}
 		return false
 	}
-	foundCurrent := slices.ContainsFunc(resolved, current.sameServer)
+	foundCurrent := slices.ContainsFunc(resolved, current.SameServer)
 	l.oldAddrs, l.newAddrs = l.oldAddrs[:0], l.newAddrs[:0]
 	for _, a := range resolved {
-		if slices.ContainsFunc(l.addrs, a.sameServer) {
+		if slices.ContainsFunc(l.addrs, a.SameServer) {
 			l.oldAddrs = append(l.oldAddrs, a)
 		} else {
 			l.newAddrs = append(l.newAddrs, a)
@@ -86,25 +87,25 @@ func (l *hostList) update(resolved []address, current address) (move bool) {
 	if l.next >= len(l.addrs) {
 		l.next = 0
 	}
-	return l.reconfig && current != (address{})
+	return l.reconfig && current != (Address{})
 }
 
 // sameServers reports whether two lists hold the same addresses in any
 // order (addrvec_eq): resolution shuffles, so order means nothing.
-func sameServers(a, b []address) bool {
+func sameServers(a, b []Address) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for _, x := range a {
-		if !slices.ContainsFunc(b, x.sameServer) {
+		if !slices.ContainsFunc(b, x.SameServer) {
 			return false
 		}
 	}
 	return true
 }
 
-// nextServer returns the server to try next (zoo_cycle_next_server).
-func (l *hostList) nextServer() address {
+// Next returns the server to try next (zoo_cycle_next_server).
+func (l *List) Next() Address {
 	if l.reconfig {
 		if a, ok := l.nextInReconfig(); ok {
 			return a
@@ -118,7 +119,7 @@ func (l *hostList) nextServer() address {
 
 // nextInReconfig is get_next_server_in_reconfig: a new server with
 // probability pNew (or when the old ones are used up), else an old one.
-func (l *hostList) nextInReconfig() (address, bool) {
+func (l *List) nextInReconfig() (Address, bool) {
 	takeNew := l.rand() <= l.pNew
 	if l.newNext < len(l.newAddrs) && (takeNew || l.oldNext >= len(l.oldAddrs)) {
 		l.newNext++
@@ -128,8 +129,11 @@ func (l *hostList) nextInReconfig() (address, bool) {
 		l.oldNext++
 		return l.oldAddrs[l.oldNext-1], true
 	}
-	return address{}, false
+	return Address{}, false
 }
 
-// len returns the number of servers.
-func (l *hostList) len() int { return len(l.addrs) }
+// Len returns the number of servers.
+func (l *List) Len() int { return len(l.addrs) }
+
+// Addrs returns a copy of the servers, in the list's order.
+func (l *List) Addrs() []Address { return slices.Clone(l.addrs) }

@@ -1,23 +1,4 @@
-package zhandle
-
-// The client side of the SASL mechanism DIGEST-MD5 (RFC 2831), as the
-// JDK's SaslClient runs it for ZooKeeperSaslClient against a server whose
-// JAAS "Server" section uses DigestLoginModule (the C client gets the same
-// from Cyrus SASL). Only what ZooKeeper uses is implemented: qop=auth
-// (authentication, no integrity or privacy layer), no authzid, a fresh
-// exchange on every connection (no subsequent authentication), and the
-// server's rspauth checked so that the server proves it knows the
-// password too.
-//
-// The exchange, one packet (opcode sasl) each way per step:
-//
-//	client: empty token          (DIGEST-MD5 has no initial response)
-//	server: challenge            realm, nonce, qop, charset, algorithm
-//	client: response             username, realm, nonce, cnonce, nc, qop, digest-uri, response
-//	server: rspauth=<hex>        the server's proof
-//
-// Everything here is a pure function of its inputs, the client nonce
-// included, so that the RFC's example can be checked byte for byte.
+package saslmd5
 
 import (
 	"crypto/md5"
@@ -31,48 +12,48 @@ import (
 )
 
 const (
-	// zkDigestURI is the digest-uri of ZooKeeper's SASL exchange:
+	// ZooKeeperDigestURI is the digest-uri of ZooKeeper's SASL exchange:
 	// protocol "zookeeper", server name "zk-sasl-md5", the names
 	// ZooKeeperSaslClient gives the SaslClient and ZooKeeperSaslServer
 	// gives the SaslServer, which checks it.
-	zkDigestURI = "zookeeper/zk-sasl-md5"
-	// digestMaxChallenge is the largest challenge RFC 2831 allows (2.1.1);
+	ZooKeeperDigestURI = "zookeeper/zk-sasl-md5"
+	// maxChallenge is the largest challenge RFC 2831 allows (2.1.1);
 	// the rspauth message is held to the same bound.
-	digestMaxChallenge = 2048
-	// digestMaxBuf is the maxbuf the client announces, the RFC's default
+	maxChallenge = 2048
+	// maxBuf is the maxbuf the client announces, the RFC's default
 	// (it matters only with a security layer, which qop=auth has not).
-	digestMaxBuf = "65536"
-	// digestNonceCount is nc: one response per nonce, as every
+	maxBuf = "65536"
+	// nonceCount is nc: one response per nonce, as every
 	// connection runs a fresh exchange.
-	digestNonceCount = "00000001"
-	digestQop        = "auth"
+	nonceCount = "00000001"
+	qopAuth    = "auth"
 )
 
 var (
-	// errDigestChallenge marks a challenge this client cannot answer:
+	// ErrChallenge marks a challenge this client cannot answer:
 	// malformed, or asking for what ZooKeeper never uses.
-	errDigestChallenge = errors.New("bad DIGEST-MD5 challenge")
-	// errDigestServerProof marks a server that did not prove it knows
+	ErrChallenge = errors.New("bad DIGEST-MD5 challenge")
+	// ErrServerProof marks a server that did not prove it knows
 	// the password: a missing or wrong rspauth.
-	errDigestServerProof = errors.New("DIGEST-MD5 server authentication failed")
+	ErrServerProof = errors.New("DIGEST-MD5 server authentication failed")
 )
 
-// A digestDirective is one name=value of a DIGEST-MD5 message, the name
+// A directive is one name=value of a DIGEST-MD5 message, the name
 // lower-cased and a quoted value unescaped.
-type digestDirective struct {
+type directive struct {
 	name, value string
 }
 
-// parseDigestDirectives splits a DIGEST-MD5 message into its directives:
+// parseDirectives splits a DIGEST-MD5 message into its directives:
 // a comma-separated list (empty elements allowed, linear white space
 // around every element) of name=value, where value is a token or a
 // quoted-string with backslash escapes (RFC 2831 section 7).
-func parseDigestDirectives(msg []byte) ([]digestDirective, error) {
-	if len(msg) > digestMaxChallenge {
-		return nil, fmt.Errorf("%d bytes, more than %d", len(msg), digestMaxChallenge)
+func parseDirectives(msg []byte) ([]directive, error) {
+	if len(msg) > maxChallenge {
+		return nil, fmt.Errorf("%d bytes, more than %d", len(msg), maxChallenge)
 	}
 	s := string(msg)
-	var out []digestDirective
+	var out []directive
 	i := 0
 	for {
 		i = skipLWS(s, i)
@@ -106,7 +87,7 @@ func parseDigestDirectives(msg []byte) ([]digestDirective, error) {
 			}
 			value, i = s[i:j], j
 		}
-		out = append(out, digestDirective{name, value})
+		out = append(out, directive{name, value})
 		i = skipLWS(s, i)
 		if i < len(s) && s[i] != ',' {
 			return nil, fmt.Errorf("expected a comma after directive %q at offset %d", name, i)
@@ -171,27 +152,27 @@ func appendQuoted(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// A digestChallenge is what the client uses of the server's challenge
+// A challenge is what the client uses of the server's challenge
 // (RFC 2831 2.1.1).
-type digestChallenge struct {
+type challenge struct {
 	realms []string // every realm offered; none lets the client choose
 	nonce  string
 	qops   []string // qop-options, lower-cased; "auth" when absent
 	utf8   bool     // charset=utf-8: names and password may be UTF-8
 }
 
-// parseDigestChallenge parses and checks a challenge: exactly one nonce
+// parseChallenge parses and checks a challenge: exactly one nonce
 // and one algorithm (md5-sess), at most one of qop, charset, maxbuf and
 // stale, qop offering auth, charset utf-8 if present. Other directives
 // (cipher, unknown ones) are ignored, as the RFC asks.
-func parseDigestChallenge(msg []byte) (digestChallenge, error) {
-	var ch digestChallenge
+func parseChallenge(msg []byte) (challenge, error) {
+	var ch challenge
 	if len(msg) == 0 {
-		return ch, fmt.Errorf("%w: the server sent no challenge (is SASL configured on the server?)", errDigestChallenge)
+		return ch, fmt.Errorf("%w: the server sent no challenge (is SASL configured on the server?)", ErrChallenge)
 	}
-	dirs, err := parseDigestDirectives(msg)
+	dirs, err := parseDirectives(msg)
 	if err != nil {
-		return ch, fmt.Errorf("%w: %w", errDigestChallenge, err)
+		return ch, fmt.Errorf("%w: %w", ErrChallenge, err)
 	}
 	seen := map[string]bool{}
 	var algorithm string
@@ -210,7 +191,7 @@ func parseDigestChallenge(msg []byte) (digestChallenge, error) {
 			}
 		case "charset":
 			if !strings.EqualFold(d.value, "utf-8") {
-				return ch, fmt.Errorf("%w: charset %q (only utf-8 is defined)", errDigestChallenge, d.value)
+				return ch, fmt.Errorf("%w: charset %q (only utf-8 is defined)", ErrChallenge, d.value)
 			}
 			ch.utf8 = true
 		case "algorithm":
@@ -220,34 +201,34 @@ func parseDigestChallenge(msg []byte) (digestChallenge, error) {
 			continue // cipher and unknown directives
 		}
 		if seen[d.name] {
-			return ch, fmt.Errorf("%w: directive %q more than once", errDigestChallenge, d.name)
+			return ch, fmt.Errorf("%w: directive %q more than once", ErrChallenge, d.name)
 		}
 		seen[d.name] = true
 	}
 	switch {
 	case ch.nonce == "":
-		return ch, fmt.Errorf("%w: no nonce", errDigestChallenge)
+		return ch, fmt.Errorf("%w: no nonce", ErrChallenge)
 	case !seen["algorithm"]:
-		return ch, fmt.Errorf("%w: no algorithm", errDigestChallenge)
+		return ch, fmt.Errorf("%w: no algorithm", ErrChallenge)
 	case !strings.EqualFold(algorithm, "md5-sess"):
-		return ch, fmt.Errorf("%w: algorithm %q (only md5-sess is defined)", errDigestChallenge, algorithm)
+		return ch, fmt.Errorf("%w: algorithm %q (only md5-sess is defined)", ErrChallenge, algorithm)
 	}
 	if !seen["qop"] {
-		ch.qops = []string{digestQop}
+		ch.qops = []string{qopAuth}
 	}
 	for _, q := range ch.qops {
-		if q == digestQop {
+		if q == qopAuth {
 			return ch, nil
 		}
 	}
-	return ch, fmt.Errorf("%w: qop %q does not offer auth", errDigestChallenge, strings.Join(ch.qops, ","))
+	return ch, fmt.Errorf("%w: qop %q does not offer auth", ErrChallenge, strings.Join(ch.qops, ","))
 }
 
-// digestString returns s as the bytes that are hashed and sent: ISO
+// toDigestBytes returns s as the bytes that are hashed and sent: ISO
 // 8859-1 when every character of s is in it (RFC 2831 2.1.2.1 asks for
 // that conversion even when charset=utf-8), else UTF-8 if the server
 // accepts it.
-func digestString(what, s string, utf8OK bool) ([]byte, error) {
+func toDigestBytes(what, s string, utf8OK bool) ([]byte, error) {
 	if !utf8.ValidString(s) {
 		return nil, fmt.Errorf("%s is not valid UTF-8", what)
 	}
@@ -264,9 +245,9 @@ func digestString(what, s string, utf8OK bool) ([]byte, error) {
 	return latin1, nil
 }
 
-// digestWire returns s as it is sent in a quoted-string: UTF-8 under
-// charset=utf-8, else the ISO 8859-1 bytes digestString made.
-func digestWire(s string, hashed []byte, utf8OK bool) string {
+// wireValue returns s as it is sent in a quoted-string: UTF-8 under
+// charset=utf-8, else the ISO 8859-1 bytes toDigestBytes made.
+func wireValue(s string, hashed []byte, utf8OK bool) string {
 	if utf8OK {
 		return s
 	}
@@ -284,11 +265,11 @@ func md5Sum(parts ...[]byte) []byte {
 
 func md5Hex(parts ...[]byte) string { return hex.EncodeToString(md5Sum(parts...)) }
 
-// digestResponse computes the client's response to ch (RFC 2831 2.1.2)
+// response computes the client's response to ch (RFC 2831 2.1.2)
 // for user and password, with the given digest-uri and client nonce, and
 // the rspauth the server must send back to prove it knows the password
 // (2.1.3). The realm is the first one offered, or empty when none is.
-func digestResponse(ch digestChallenge, user, password, digestURI, cnonce string) (token []byte, rspauth string, err error) {
+func response(ch challenge, user, password, digestURI, cnonce string) (token []byte, rspauth string, err error) {
 	if cnonce == "" {
 		return nil, "", errors.New("DIGEST-MD5: empty client nonce")
 	}
@@ -296,15 +277,15 @@ func digestResponse(ch digestChallenge, user, password, digestURI, cnonce string
 	if len(ch.realms) > 0 {
 		realm = ch.realms[0]
 	}
-	userB, err := digestString("user name", user, ch.utf8)
+	userB, err := toDigestBytes("user name", user, ch.utf8)
 	if err != nil {
 		return nil, "", err
 	}
-	realmB, err := digestString("realm", realm, ch.utf8)
+	realmB, err := toDigestBytes("realm", realm, ch.utf8)
 	if err != nil {
 		return nil, "", err
 	}
-	passB, err := digestString("password", password, ch.utf8)
+	passB, err := toDigestBytes("password", password, ch.utf8)
 	if err != nil {
 		return nil, "", err
 	}
@@ -318,37 +299,37 @@ func digestResponse(ch digestChallenge, user, password, digestURI, cnonce string
 	// (the response) and A2 = ":" uri (the server's rspauth).
 	kd := func(a2 string) string {
 		ha2 := md5Hex([]byte(a2))
-		return md5Hex([]byte(ha1), colon, []byte(ch.nonce), colon, []byte(digestNonceCount), colon,
-			[]byte(cnonce), colon, []byte(digestQop), colon, []byte(ha2))
+		return md5Hex([]byte(ha1), colon, []byte(ch.nonce), colon, []byte(nonceCount), colon,
+			[]byte(cnonce), colon, []byte(qopAuth), colon, []byte(ha2))
 	}
 
 	if ch.utf8 {
 		token = append(token, "charset=utf-8,"...)
 	}
 	token = append(token, "username="...)
-	token = appendQuoted(token, digestWire(user, userB, ch.utf8))
+	token = appendQuoted(token, wireValue(user, userB, ch.utf8))
 	if len(ch.realms) > 0 {
 		token = append(token, ",realm="...)
-		token = appendQuoted(token, digestWire(realm, realmB, ch.utf8))
+		token = appendQuoted(token, wireValue(realm, realmB, ch.utf8))
 	}
 	token = append(token, ",nonce="...)
 	token = appendQuoted(token, ch.nonce)
-	token = append(token, ",nc="+digestNonceCount+",cnonce="...)
+	token = append(token, ",nc="+nonceCount+",cnonce="...)
 	token = appendQuoted(token, cnonce)
 	token = append(token, ",digest-uri="...)
 	token = appendQuoted(token, digestURI)
-	token = append(token, ",maxbuf="+digestMaxBuf+",response="...)
+	token = append(token, ",maxbuf="+maxBuf+",response="...)
 	token = append(token, kd("AUTHENTICATE:"+digestURI)...)
-	token = append(token, ",qop="+digestQop...)
+	token = append(token, ",qop="+qopAuth...)
 	return token, kd(":" + digestURI), nil
 }
 
-// checkDigestRspauth checks the server's last message: exactly one
+// checkRspauth checks the server's last message: exactly one
 // rspauth, equal to want.
-func checkDigestRspauth(msg []byte, want string) error {
-	dirs, err := parseDigestDirectives(msg)
+func checkRspauth(msg []byte, want string) error {
+	dirs, err := parseDirectives(msg)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errDigestServerProof, err)
+		return fmt.Errorf("%w: %w", ErrServerProof, err)
 	}
 	got, n := "", 0
 	for _, d := range dirs {
@@ -358,71 +339,104 @@ func checkDigestRspauth(msg []byte, want string) error {
 	}
 	switch {
 	case n == 0:
-		return fmt.Errorf("%w: no rspauth in the server's last message", errDigestServerProof)
+		return fmt.Errorf("%w: no rspauth in the server's last message", ErrServerProof)
 	case n > 1:
-		return fmt.Errorf("%w: rspauth more than once", errDigestServerProof)
+		return fmt.Errorf("%w: rspauth more than once", ErrServerProof)
 	case subtle.ConstantTimeCompare([]byte(strings.ToLower(got)), []byte(want)) != 1:
-		return fmt.Errorf("%w: wrong rspauth (the server does not know the password)", errDigestServerProof)
+		return fmt.Errorf("%w: wrong rspauth (the server does not know the password)", ErrServerProof)
 	}
 	return nil
 }
 
-// newDigestCnonce returns a fresh client nonce: 128 random bits in
+// NewCnonce returns a fresh client nonce: 128 random bits in
 // base32, so nothing in it needs quoting.
-func newDigestCnonce() string { return rand.Text() }
+func NewCnonce() string { return rand.Text() }
 
-// A digestClient runs one DIGEST-MD5 exchange, a fresh one per
-// connection. Its first token is empty (the mechanism has no initial
-// response); next consumes each server token in turn.
-type digestClient struct {
+// A Client runs one DIGEST-MD5 exchange, a fresh one per connection. Its
+// first token is empty (the mechanism has no initial response); Next
+// consumes each server token in turn.
+type Client struct {
 	user, password string
 	digestURI      string
 	cnonce         string
 	rspauth        string // the server's expected proof, once the response is made
-	step           digestStep
+	step           step
 }
 
-type digestStep uint8
+// step is where an exchange is.
+type step uint8
 
 const (
-	digestAwaitChallenge digestStep = iota
-	digestAwaitRspauth
-	digestDone
-	digestFailed
+	awaitChallenge step = iota
+	awaitRspauth
+	exchanged
+	failed
 )
 
-func newDigestClient(user, password, digestURI, cnonce string) *digestClient {
-	return &digestClient{user: user, password: password, digestURI: digestURI, cnonce: cnonce}
+// NewClient returns the client side of one exchange for user with
+// password, against the service digestURI (ZooKeeperDigestURI), with the
+// client nonce cnonce (NewCnonce; a fixed one only in tests).
+func NewClient(user, password, digestURI, cnonce string) *Client {
+	return &Client{user: user, password: password, digestURI: digestURI, cnonce: cnonce}
 }
 
-// next consumes the server's token and returns the client's next one
+// Next consumes the server's token and returns the client's next one
 // (nil when there is none to send); done reports a completed exchange,
 // in which the server has proved it knows the password. After an error
 // the exchange is over.
-func (d *digestClient) next(server []byte) (reply []byte, done bool, err error) {
+func (d *Client) Next(server []byte) (reply []byte, done bool, err error) {
 	switch d.step {
-	case digestAwaitChallenge:
-		ch, err := parseDigestChallenge(server)
+	case awaitChallenge:
+		ch, err := parseChallenge(server)
 		if err == nil {
-			reply, d.rspauth, err = digestResponse(ch, d.user, d.password, d.digestURI, d.cnonce)
+			reply, d.rspauth, err = response(ch, d.user, d.password, d.digestURI, d.cnonce)
 		}
 		if err != nil {
-			d.step = digestFailed
+			d.step = failed
 			return nil, false, err
 		}
-		d.step = digestAwaitRspauth
+		d.step = awaitRspauth
 		return reply, false, nil
-	case digestAwaitRspauth:
-		if err := checkDigestRspauth(server, d.rspauth); err != nil {
-			d.step = digestFailed
+	case awaitRspauth:
+		if err := checkRspauth(server, d.rspauth); err != nil {
+			d.step = failed
 			return nil, false, err
 		}
-		d.step = digestDone
+		d.step = exchanged
 		return nil, true, nil
-	case digestDone:
+	case exchanged:
 		return nil, false, errors.New("DIGEST-MD5: a server token after the exchange completed")
-	case digestFailed:
+	case failed:
 		return nil, false, errors.New("DIGEST-MD5: the exchange has failed")
 	}
 	return nil, false, fmt.Errorf("DIGEST-MD5: unknown step %d", d.step)
+}
+
+// Verify checks a client's response to challenge as a server that knows
+// user's password checks it, and returns the message such a server sends
+// back ("rspauth=<hex>"): the server's half of the exchange, for fake
+// servers in tests.
+func Verify(challenge, clientResponse []byte, user, password, digestURI string) ([]byte, error) {
+	dirs, err := parseDirectives(clientResponse)
+	if err != nil {
+		return nil, fmt.Errorf("client response: %w", err)
+	}
+	cnonce := ""
+	for _, d := range dirs {
+		if d.name == "cnonce" {
+			cnonce = d.value
+		}
+	}
+	ch, err := parseChallenge(challenge)
+	if err != nil {
+		return nil, err
+	}
+	want, proof, err := response(ch, user, password, digestURI, cnonce)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(want, clientResponse) != 1 {
+		return nil, fmt.Errorf("client response %q, want %q", clientResponse, want)
+	}
+	return []byte("rspauth=" + proof), nil
 }

@@ -1,34 +1,18 @@
-package main
+package lineedit
 
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"strings"
 )
-
-// historyEnv names the environment variable that overrides the history
-// file, ~/.zkcli_history.
-const historyEnv = "ZKCLI_HISTORY"
 
 // historyMax is how many lines the history keeps.
 const historyMax = 1000
 
-// historyPath is $ZKCLI_HISTORY, else ~/.zkcli_history ($HOME), else "":
-// no persistence.
-func historyPath(getenv func(string) string) string {
-	if p := getenv(historyEnv); p != "" {
-		return p
-	}
-	if home := getenv("HOME"); home != "" {
-		return filepath.Join(home, ".zkcli_history")
-	}
-	return ""
-}
-
 // history is the line editor's history, oldest first, persisted one line
-// a line. Each new line is appended to the file at once, so concurrent
-// shells interleave their lines instead of overwriting each other's.
+// a line. Each new line is appended to the file at once, so programs
+// sharing the file interleave their lines instead of overwriting each
+// other's.
 type history struct {
 	path    string
 	entries []string

@@ -1,4 +1,4 @@
-package zhandle
+package hostlist
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"testing"
 )
 
-func servers(ports ...int) []address {
-	out := make([]address, len(ports))
+func servers(ports ...int) []Address {
+	out := make([]Address, len(ports))
 	for i, p := range ports {
-		out[i] = address{addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p))}
+		out[i] = Address{AddrPort: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(p))}
 	}
 	return out
 }
@@ -35,18 +35,18 @@ func TestRebalance(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(len(tc.name))))
-			load := map[address]int{}
+			load := map[Address]int{}
 			moved := 0
 			for c := range clients {
 				old := servers(tc.old...)
 				rng.Shuffle(len(old), func(i, j int) { old[i], old[j] = old[j], old[i] })
-				l := newHostList(old)
+				l := New(old)
 				l.rand = rng.Float64
 				current := servers(tc.old[c%len(tc.old)])[0]
 				resolved := servers(tc.new...)
 				rng.Shuffle(len(resolved), func(i, j int) { resolved[i], resolved[j] = resolved[j], resolved[i] })
-				if l.update(resolved, current) {
-					current = l.nextServer()
+				if l.Update(resolved, current) {
+					current = l.Next()
 					moved++
 				}
 				load[current]++
@@ -79,10 +79,10 @@ func TestRebalance(t *testing.T) {
 }
 
 func TestNextServerRoundRobin(t *testing.T) {
-	l := newHostList(servers(1, 2, 3))
+	l := New(servers(1, 2, 3))
 	var got []string
 	for range 7 {
-		got = append(got, l.nextServer().String())
+		got = append(got, l.Next().String())
 	}
 	want := fmt.Sprint([]string{"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1"})
 	if fmt.Sprint(got) != want {
@@ -91,19 +91,19 @@ func TestNextServerRoundRobin(t *testing.T) {
 }
 
 func TestReconfigModeTriesEveryServerThenRoundRobin(t *testing.T) {
-	l := newHostList(servers(1, 2, 3))
+	l := New(servers(1, 2, 3))
 	l.rand = func() float64 { return 0.5 }
-	if !l.update(servers(2, 3, 4), servers(1)[0]) {
+	if !l.Update(servers(2, 3, 4), servers(1)[0]) {
 		t.Fatal("the current server left the list, yet update says stay")
 	}
-	seen := map[address]bool{}
+	seen := map[Address]bool{}
 	for range 3 {
-		seen[l.nextServer()] = true
+		seen[l.Next()] = true
 	}
 	if len(seen) != 3 || l.reconfig != true {
 		t.Errorf("reconfig mode tried %v", seen)
 	}
-	l.nextServer() // all tried: back to round robin over the new list
+	l.Next() // all tried: back to round robin over the new list
 	if l.reconfig {
 		t.Error("still in reconfig mode after trying every server")
 	}

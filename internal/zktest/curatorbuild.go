@@ -1,0 +1,126 @@
+package zktest
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// curatorSource is the Java side of Curator, compiled at test time.
+//
+//go:embed curator/CuratorDriver.java
+var curatorSource []byte
+
+const (
+	curatorMainClass = "CuratorDriver"
+	// compileTimeout bounds javac, which takes about 2 s.
+	compileTimeout = 2 * time.Minute
+)
+
+// curatorJars is the driver's classpath, each jar with the Debian package
+// that installs it. The manifests of the Curator jars name the same jars;
+// listing them lets a missing one be named with its package.
+var curatorJars = []struct{ path, pkg string }{
+	{"/usr/share/java/curator-recipes.jar", "libcurator-recipes-java"},
+	{"/usr/share/java/curator-x-discovery.jar", "libcurator-discovery-java"},
+	{"/usr/share/java/curator-framework.jar", "libcurator-framework-java"},
+	{"/usr/share/java/curator-client.jar", "libcurator-client-java"},
+	{ZooKeeperJar, "libzookeeper-java"},
+	{"/usr/share/java/zookeeper-jute.jar", "libzookeeper-java"},
+	{"/usr/share/java/guava.jar", "libguava-java"},
+	{"/usr/share/java/slf4j-api.jar", "libslf4j-java"},
+	{"/usr/share/java/slf4j-nop.jar", "libslf4j-java"}, // Curator's and ZooKeeper's logs off
+	{"/usr/share/java/jackson-databind.jar", "libjackson2-databind-java"},
+	{"/usr/share/java/jackson-core.jar", "libjackson2-core-java"},
+	{"/usr/share/java/jackson-annotations.jar", "libjackson2-annotations-java"},
+}
+
+// curatorInstallation locates java and javac and builds the jars' classpath.
+func curatorInstallation() (java, javac, classpath string, err error) {
+	if java, err = findJDKTool("java"); err != nil {
+		return "", "", "", err
+	}
+	if javac, err = findJDKTool("javac"); err != nil {
+		return "", "", "", err
+	}
+	paths := make([]string, len(curatorJars))
+	for i, jar := range curatorJars {
+		if _, err := os.Stat(jar.path); err != nil {
+			return "", "", "", fmt.Errorf("%s not found (Debian package %s)", jar.path, jar.pkg)
+		}
+		paths[i] = jar.path
+	}
+	return java, javac, strings.Join(paths, string(os.PathListSeparator)), nil
+}
+
+// curatorBuild is the one compilation per test binary.
+var curatorBuild struct {
+	once    sync.Once
+	classes string
+	err     error
+}
+
+// curatorClasses returns the directory of the compiled driver, compiling it
+// on the first call.
+func curatorClasses(javac, classpath string) (string, error) {
+	curatorBuild.once.Do(func() {
+		curatorBuild.classes, curatorBuild.err = compileCurator(javac, classpath)
+	})
+	return curatorBuild.classes, curatorBuild.err
+}
+
+// compileCurator compiles the driver into a directory of the user's cache
+// named by a hash of the source, javac and the classpath, unless an earlier
+// run did. It compiles into a temporary directory renamed into place, so
+// test binaries that compile at once (go test runs packages in parallel)
+// never see a partial one.
+func compileCurator(javac, classpath string) (string, error) {
+	sum := sha256.New()
+	for _, part := range [][]byte{curatorSource, []byte(javac), []byte(classpath)} {
+		sum.Write(part)
+		sum.Write([]byte{0})
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	parent := filepath.Join(cache, "zkloop")
+	dir := filepath.Join(parent, "curator-"+hex.EncodeToString(sum.Sum(nil))[:16])
+	class := filepath.Join(dir, curatorMainClass+".class")
+	if _, err := os.Stat(class); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(parent, ".build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // after a successful rename, there is nothing left to remove
+	source := filepath.Join(tmp, curatorMainClass+".java")
+	if err := os.WriteFile(source, curatorSource, 0o644); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), compileTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, javac, "-nowarn", "-encoding", "UTF-8", "-cp", classpath, "-d", tmp, source).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("javac %s: %w\n%s", source, err, out)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if _, statErr := os.Stat(class); statErr != nil {
+			return "", err
+		}
+		// Another test binary put its build there first.
+	}
+	return dir, nil
+}
