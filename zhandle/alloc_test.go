@@ -11,18 +11,35 @@ import (
 	"github.com/zkloop/zkloop/zhandle"
 )
 
-// TestAllocs holds issue 3's zero-allocation promises: against a server
-// that answers at once (bench.FakeServer, itself allocation free), one
-// call, its round trip through the loop and, for the async forms, its
-// callback allocate nothing; Get allocates only the data it returns.
+// The zero-allocation promises: against a server that answers at once
+// (bench.FakeServer, itself allocation free), one call, its round trip
+// through the loop and, for the async forms, its callback allocate
+// nothing; Get allocates only the data it returns and Create the path. A
+// tracer that does nothing changes none of it.
 func TestAllocs(t *testing.T) {
+	t.Run("no tracer", func(t *testing.T) { testAllocs(t) })
+	t.Run("no-op tracer", func(t *testing.T) { testAllocs(t, zhandle.WithTracer(nopTracer{})) })
+}
+
+// nopTracer implements every hook and does nothing.
+type nopTracer struct{}
+
+func (nopTracer) TraceRequestStart(zhandle.RequestStart)    {}
+func (nopTracer) TraceRequestEnd(zhandle.RequestEnd)        {}
+func (nopTracer) TraceConnecting(zhandle.ConnEvent)         {}
+func (nopTracer) TraceConnected(zhandle.ConnEvent)          {}
+func (nopTracer) TraceDisconnected(zhandle.ConnEvent)       {}
+func (nopTracer) TraceSessionState(zhandle.SessionEvent)    {}
+func (nopTracer) TraceWatchDelivered(zhandle.WatchDelivery) {}
+
+func testAllocs(t *testing.T, opts ...zhandle.Option) {
 	data := make([]byte, 100)
 	srv, err := bench.NewFakeServer(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	h, err := zhandle.Init(srv.Addr(), nil, 30*time.Second)
+	h, err := zhandle.Init(srv.Addr(), nil, 30*time.Second, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func (h *Handle) queueOps(e *completion.Entry, op serialize.OpCode, n int, appen
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, op)
+	start := h.beginFrameLocked(e, op, "")
 	for i := range n {
 		var err error
 		if h.out, err = appendOp(i, h.out); err != nil {

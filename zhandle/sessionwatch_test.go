@@ -136,3 +136,25 @@ func TestSessionAliveUntilPrecedesServerExpiry(t *testing.T) {
 		t.Errorf("SessionAliveUntil %v is less than half the timeout (%v) after the cut at %v", promise, h.RecvTimeout(), cutAt)
 	}
 }
+
+// Close ends with a StateClosed event for the session watchers, after
+// every callback of the requests it failed; other watchers get nothing.
+func TestAddSessionWatcherToldOfClose(t *testing.T) {
+	owner := newRealClient(t)
+	h := connConnected(t, owner.connect, nil, sessionTimeout)
+	session, node := newEventLog(), newEventLog()
+	h.AddSessionWatcher(session)
+	if _, err := h.WExists(testContext(t), "/", node); err != nil {
+		t.Fatalf("WExists: %v", err)
+	}
+	failed := make(chan error, 1)
+	if err := h.ASync("/", func(err error, _ string) { failed <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-failed // the request queued before Close was failed by it
+	session.expect(t, connSessionEvent(StateClosed))
+	node.expectNone(t)
+}

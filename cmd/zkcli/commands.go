@@ -221,6 +221,15 @@ func init() {
 			missing: "quotas",
 		},
 		{
+			name:    "lock",
+			usage:   "path [-- command [args...]]",
+			about:   "hold a lock on path that Curator's InterProcessMutex respects while command runs, or until interrupted",
+			from:    "zkcli",
+			minArgs: 1,
+			maxArgs: -1,
+			run:     cmdLock,
+		},
+		{
 			name:    "ls",
 			usage:   "[-s] [-w] [-R] path",
 			about:   "list a node's children (-R: the whole subtree)",

@@ -68,6 +68,16 @@
 // interrupted. cache -stats path primes and prints the node count, the
 // bytes of data, the priming time and the requests it took.
 //
+// # Locks
+//
+// lock path [-- command [args...]] takes a lock on path that Apache
+// Curator's InterProcessMutex respects (package recipe/lock): it waits its
+// turn, runs the command with an empty standard input while holding the
+// lock, and releases it when the command exits; without a command it holds
+// the lock until interrupted. If the lock is lost meanwhile (the session
+// expired or may have, or the lock's node was deleted), the command gets
+// SIGTERM (SIGKILL 5 s later) and lock fails.
+//
 // # Sessions
 //
 // -clientid file keeps the session id and password in file, in the layout
