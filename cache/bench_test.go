@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -199,6 +200,77 @@ func BenchmarkPropagation(b *testing.B) {
 	b.StopTimer()
 	reportPercentiles(b, lat, "")
 	reportPercentiles(b, setLat, "set-")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkPropagationVsCurator measures, for the same Sets on another
+// handle, the time until zkloop's cache and Curator's CuratorCache (Apache
+// Curator 5.4 in a JVM, zktest.StartCurator), both on the same server,
+// report the change to a listener: from just before the Set is sent to the
+// listener's call, both on CLOCK_MONOTONIC (zktest.MonotonicNanos, Java's
+// System.nanoTime). One Set at a time; 2,000 Sets warm both up first.
+func BenchmarkPropagationVsCurator(b *testing.B) {
+	addr, w := benchTree(b, 0, 0)
+	ctx := context.Background()
+	_, err := w.Create(ctx, "/r/n", []byte("0"), zhandle.OpenACLUnsafe, zhandle.Persistent)
+	must(b, "Create", err)
+	type sighting struct {
+		version int32
+		nanos   int64
+	}
+	seen := make(chan sighting, 1)
+	primed(b, dial(b, addr), "/r", WithListener(func(ev Event) {
+		if ev.Type == EventChanged {
+			seen <- sighting{ev.New.Stat.Version, zktest.MonotonicNanos()}
+		}
+	}))
+	cur := zktest.StartCurator(b)
+	cur.NewClient("client", addr, sessionTimeout)
+	if _, err := cur.Do(ctx, "cache.start", "cache", "client", "/r"); err != nil {
+		b.Fatalf("cache.start: %v", err)
+	}
+	wctx := testContext(b)
+	if _, err := cur.WaitEvent(wctx, "cache", "initialized"); err != nil {
+		b.Fatalf("CuratorCache not initialized: %v", err)
+	}
+	set := func(version int32) (zk, curator time.Duration) {
+		start := zktest.MonotonicNanos()
+		if err := w.ASet("/r/n", []byte("x"), -1, func(error, *zhandle.Stat) {}); err != nil {
+			b.Fatalf("ASet: %v", err)
+		}
+		s := <-seen
+		for s.version != version {
+			s = <-seen
+		}
+		for {
+			ev, err := cur.WaitEvent(wctx, "cache", "changed")
+			if err != nil {
+				b.Fatalf("CuratorCache event for version %d: %v", version, err)
+			}
+			var node struct{ Version int32 }
+			if err := json.Unmarshal(ev.Data, &node); err != nil {
+				b.Fatalf("CuratorCache event %s: %v", ev.Data, err)
+			}
+			if node.Version == version {
+				return time.Duration(s.nanos - start), time.Duration(ev.Nanos - start)
+			}
+		}
+	}
+	const warmup = 2000
+	for i := range warmup {
+		set(int32(i + 1))
+	}
+	zk := make([]time.Duration, 0, b.N)
+	curator := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		z, c := set(int32(warmup + i + 1))
+		zk = append(zk, z)
+		curator = append(curator, c)
+	}
+	b.StopTimer()
+	reportPercentiles(b, zk, "zkloop-")
+	reportPercentiles(b, curator, "curator-")
 	b.ReportMetric(0, "ns/op")
 }
 
