@@ -43,10 +43,11 @@
 // came during it, and nothing is lost or applied twice.
 //
 // The Stat of a cached node is the one ZooKeeper last returned for it,
-// with the children's creations and deletions seen since counted in
-// Cversion and NumChildren, and creations in Pzxid (ZooKeeper does not say
-// when a deletion happened, so Pzxid lags after one until the node is read
-// again). ZooKeeper sends no event for SetACL: Aversion is as last read.
+// with the creations and deletions of its children seen since counted in
+// Cversion and NumChildren, and a creation's Czxid in Pzxid. ZooKeeper does
+// not say when a deletion happened, so after one the cache reads the parent
+// again: its Pzxid is exact once that read is back. ZooKeeper sends no
+// event for SetACL: Aversion is as last read.
 //
 // # Connection loss, expiry and how stale the cache is
 //
@@ -64,8 +65,10 @@
 //
 // # Costs
 //
-// Each change costs one read, batched with others under load. A
-// sweep costs one request per few hundred nodes. The watch stays on the
+// Each change costs one read (a deletion two: the parent too), batched
+// with others under load into one MultiRead per batch of events. A sweep
+// costs one request per few hundred nodes: priming 10,000 nodes takes 16
+// requests and keeps about 300 bytes per node besides the data. The watch stays on the
 // server after Close while the handle lives: zhandle's RemoveWatches for
 // one watcher removes only the local registration, as the Java client does,
 // so the server keeps sending the subtree's events to the handle, which

@@ -98,8 +98,8 @@ func WithListener(l Listener) Option {
 // WithRenewal makes the cache recover from a session expiry by itself: it
 // calls renew for a new handle, retrying with a growing pause while renew
 // fails, and rebuilds on that handle as Rebuild does. ctx ends when the
-// cache is closed. The handles renew returns belong to the caller, who
-// closes them; the cache never does.
+// cache is closed, and Close waits for renew to return. The handles renew
+// returns belong to the caller, who closes them; the cache never does.
 func WithRenewal(renew func(ctx context.Context) (*zhandle.Handle, error)) Option {
 	return func(c *config) error {
 		if renew == nil {
