@@ -241,7 +241,7 @@ func (a *applier) handle(in *input) {
 	case inReads:
 		a.readReply(in)
 	case inWatchSet:
-		if in.err != nil && !transient(in.err) {
+		if in.err != nil && !sessionProblem(in.err) {
 			a.fatal(in.err)
 		}
 	case inSynced:
@@ -356,7 +356,7 @@ func (a *applier) session(st zhandle.State) {
 		a.end()
 	case zhandle.StateClosed:
 		a.lose(zhandle.ErrClosing)
-		a.end()
+		a.dead = true // closed by its owner: nothing to renew
 	}
 }
 
@@ -375,7 +375,7 @@ func (a *applier) connect() {
 		a.c.in.push(input{kind: inWatchSet, gen: gen, epoch: epoch, err: err})
 	})
 	a.requests++
-	if err != nil && !transient(err) {
+	if err != nil && !sessionProblem(err) {
 		a.fatal(err)
 		return
 	}
@@ -415,7 +415,8 @@ func (a *applier) lose(err error) {
 	}
 }
 
-// end marks the handle unusable, and renews it if the user said how.
+// end marks the handle unusable after its session ended, and renews it if
+// the user said how.
 func (a *applier) end() {
 	a.dead = true
 	if a.cfg.renew == nil {
@@ -813,7 +814,7 @@ func (a *applier) synced(in *input) {
 	}
 	a.syncing = slices.DeleteFunc(a.syncing, func(b *barrier) bool { return b == in.barrier })
 	switch {
-	case in.err != nil && transient(in.err):
+	case in.err != nil && sessionProblem(in.err):
 		a.sync(in.barrier) // fails at once, or follows the session event
 		return
 	case in.err != nil:
@@ -824,9 +825,9 @@ func (a *applier) synced(in *input) {
 	a.queue.push(&slot{kind: slotBarrier, seq: a.seq, resolved: true, barrier: in.barrier})
 }
 
-// transient reports whether err comes from a connection or session
-// problem, which a session event follows, rather than from the request.
-func transient(err error) bool {
+// sessionProblem reports whether err comes from the connection or the
+// session, which a session event follows, rather than from the request.
+func sessionProblem(err error) bool {
 	for _, e := range []error{zhandle.ErrConnectionLoss, zhandle.ErrOperationTimeout, zhandle.ErrSessionExpired,
 		zhandle.ErrSessionMoved, zhandle.ErrClosing, zhandle.ErrAuthFailed, zhandle.ErrRequestTimeout} {
 		if errors.Is(err, e) {

@@ -123,6 +123,7 @@ func benchTree(b *testing.B, parents, children int) (string, *zhandle.Handle) {
 func readInParallel(b *testing.B, c *Cache, paths []string) time.Duration {
 	b.ReportAllocs()
 	b.SetParallelism((readers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		rng := rand.New(rand.NewPCG(rand.Uint64(), 3))

@@ -310,7 +310,7 @@ func testRootLifecycle(t *testing.T, srv *zktest.Server) {
 
 // testClose checks Close: idempotent, possible from a listener, the calls
 // after it return ErrClosed, reads keep the last state, and no goroutine
-// of the cache is left.
+// of the cache is left; and a cache whose handle is closed under it.
 func testClose(t *testing.T, srv *zktest.Server) {
 	addr := chroot(t, srv.Addr())
 	w := dial(t, addr)
@@ -336,13 +336,16 @@ func testClose(t *testing.T, srv *zktest.Server) {
 		t.Errorf("Fresh after Close")
 	}
 
-	// Close from a listener, while the cache is priming.
+	// A listener may call the handle, and Close the cache.
 	closed := make(chan error, 1)
 	var self *Cache
 	ready := make(chan struct{})
 	self, err = New(h, "/r", WithListener(func(ev Event) {
 		<-ready
 		if ev.Type == EventInitialized {
+			if _, err := h.Exists(testContext(t), "/r", false); err != nil {
+				t.Errorf("Exists from a listener: %v", err)
+			}
 			closed <- self.Close()
 		}
 	}))
@@ -355,6 +358,19 @@ func testClose(t *testing.T, srv *zktest.Server) {
 		t.Fatalf("Close from a listener did not return")
 	}
 	must(t, "Close again", self.Close())
+
+	// A handle closed under a cache makes it stale, for good.
+	other := dial(t, addr)
+	rec := newRecorder()
+	orphan := primed(t, other, "/r", WithListener(rec.listen))
+	other.Close()
+	rec.waitFor(t, "EventStale for the handle's Close", func(evs []Event) bool {
+		return len(evs) > 0 && evs[len(evs)-1].Type == EventStale && errors.Is(evs[len(evs)-1].Err, zhandle.ErrClosing)
+	})
+	if orphan.Fresh() {
+		t.Errorf("Fresh on a closed handle")
+	}
+	must(t, "Close", orphan.Close())
 
 	deadline := time.Now().Add(waitTimeout)
 	for runtime.NumGoroutine() > before {

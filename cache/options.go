@@ -81,10 +81,12 @@ func WithMaxBytes(n int64) Option {
 }
 
 // WithListener adds a listener. Listeners are called one at a time, on one
-// goroutine of the cache, in the order they were added, with the events in
-// the order described at Event. A listener that blocks delays the later
-// events (they queue up, without bound) but not the cache itself. A
-// listener may call the cache's reads and Sync, but not Close.
+// goroutine of the cache (not the handle's), in the order they were added,
+// with the events in the order described at Event; the cache has published
+// a change by the time its event is delivered. A listener that blocks
+// delays the later events (they queue up, without bound) but not the cache
+// itself. A listener may call the handle (synchronous calls included) and
+// the cache, Close too.
 func WithListener(l Listener) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -95,7 +97,8 @@ func WithListener(l Listener) Option {
 	}
 }
 
-// WithRenewal makes the cache recover from a session expiry by itself: it
+// WithRenewal makes the cache recover from a session expiry (or an
+// authentication failure, not a Close of the handle) by itself: it
 // calls renew for a new handle, retrying with a growing pause while renew
 // fails, and rebuilds on that handle as Rebuild does. ctx ends when the
 // cache is closed, and Close waits for renew to return. The handles renew

@@ -145,7 +145,7 @@ func (a *applier) send(ops []readOp, sweep bool) error {
 		a.c.in.push(input{kind: inReads, gen: gen, epoch: epoch, reads: b, results: results, err: err})
 	})
 	if err != nil {
-		if !transient(err) {
+		if !sessionProblem(err) {
 			a.fatal(err)
 		}
 		return err
@@ -188,7 +188,7 @@ func (a *applier) readReply(in *input) {
 // problem ends the epoch (the session event follows) or is retried;
 // anything else means the cache cannot work.
 func (a *applier) readFailed(b *readBatch, err error) {
-	if !transient(err) {
+	if !sessionProblem(err) {
 		a.fatal(err)
 		return
 	}
