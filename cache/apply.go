@@ -163,8 +163,9 @@ type applier struct {
 	sw       sweeper
 	evReads  []readOp // reads the events of this batch call for
 	evAsked  map[string]bool
-	limit    int   // operations per MultiRead
-	maxData  int32 // largest data seen, for estimating replies
+	limit    int             // operations per MultiRead
+	sizes    sizeMean        // of the data read, for estimating replies
+	suspects map[string]bool // paths whose reply may be too large to batch
 	requests int64
 
 	barriers []*barrier // to sync when connected
@@ -187,17 +188,18 @@ type applier struct {
 
 func newApplier(c *Cache, cfg *config) *applier {
 	a := &applier{
-		c:       c,
-		cfg:     cfg,
-		root:    c.root,
-		t:       newTree(cfg.keepData, cfg.maxBytes),
-		log:     cfg.log.With("cache", c.root),
-		latest:  map[string]*slot{},
-		carried: map[string]bool{},
-		evAsked: map[string]bool{},
-		limit:   initialLimit,
-		started: time.Now(),
-		stale:   true,
+		c:        c,
+		cfg:      cfg,
+		root:     c.root,
+		t:        newTree(cfg.keepData, cfg.maxBytes),
+		log:      cfg.log.With("cache", c.root),
+		latest:   map[string]*slot{},
+		carried:  map[string]bool{},
+		evAsked:  map[string]bool{},
+		suspects: map[string]bool{},
+		limit:    initialLimit,
+		started:  time.Now(),
+		stale:    true,
 	}
 	a.knownAt = a.started
 	a.renewCtx, a.renewCancel = context.WithCancel(context.Background())

@@ -1,8 +1,11 @@
 package cache
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -26,6 +29,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("root-lifecycle", func(t *testing.T) { testRootLifecycle(t, srv) })
 	t.Run("close", func(t *testing.T) { testClose(t, srv) })
 	t.Run("large-tree", func(t *testing.T) { testLargeTree(t, srv) })
+	t.Run("large-data", func(t *testing.T) { testLargeData(t, srv) })
 }
 
 // A treeSpec is a tree to create: path → data, parents first.
@@ -421,5 +425,38 @@ func testLargeTree(t *testing.T, srv *zktest.Server) {
 	}
 	if names, _ := c.Children("/r/p007"); len(names) != children {
 		t.Errorf("Children(/r/p007) has %d names, want %d", len(names), children)
+	}
+}
+
+// testLargeData primes and follows nodes whose data, batched, makes a
+// reply larger than the handle accepts (1 MiB): the handle drops the
+// connection at the first such reply; the cache then reads those nodes one
+// per batch, and batches the later reads by the lengths it learnt.
+func testLargeData(t *testing.T, srv *zktest.Server) {
+	addr := chroot(t, srv.Addr())
+	w := dial(t, addr)
+	ctx := testContext(t)
+	_, err := w.Create(ctx, "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
+	must(t, "Create", err)
+	big := bytes.Repeat([]byte("x"), 600<<10)
+	for i := range 8 {
+		_, err := w.Create(ctx, fmt.Sprintf("/r/n%d", i), big, zhandle.OpenACLUnsafe, zhandle.Persistent)
+		must(t, "Create", err)
+	}
+	c := primed(t, dial(t, addr), "/r")
+	for i := range 8 {
+		_, err := w.Set(ctx, fmt.Sprintf("/r/n%d", i), big[i:], -1)
+		must(t, "Set", err)
+	}
+	must(t, "Sync", c.Sync(ctx))
+	digest := func(tree map[string]znodeState) map[string]znodeState {
+		for p, n := range tree {
+			n.Data = fmt.Sprintf("%d bytes, sha256 %x", len(n.Data), sha256.Sum256([]byte(n.Data)))
+			tree[p] = n
+		}
+		return tree
+	}
+	if diff := cmp.Diff(digest(serverTree(t, w, "/r")), digest(cacheTree(c, "/r"))); diff != "" {
+		t.Errorf("cache (-server +cache):\n%s", diff)
 	}
 }

@@ -22,10 +22,12 @@ type readBatch struct {
 }
 
 // Reads are sent in MultiRead batches of at most limit operations and
-// about maxBatchBytes of reply. The limit starts at initialLimit and
-// doubles with every batch answered, up to maxLimit; a batch lost with the
-// connection starts it again at 1, in case its reply was too large for the
-// handle (which drops the connection then).
+// about maxBatchBytes of reply, estimated from the data lengths known (the
+// node's, or the mean of those read). The limit starts at initialLimit and
+// doubles with every batch answered, up to maxLimit. A reply larger than
+// the handle accepts makes it drop the connection, so the paths of a batch
+// lost with the connection become suspects, read one per batch until read;
+// the next sweep then knows their lengths.
 const (
 	initialLimit  = 64
 	maxLimit      = 1024
@@ -73,11 +75,16 @@ func (a *applier) askData(p string) {
 		return
 	}
 	a.sw.asked[p] = true
-	est := int(a.maxData)
+	a.sw.todo = append(a.sw.todo, a.dataOp(p))
+}
+
+// dataOp returns the read of p's data, with its expected size.
+func (a *applier) dataOp(p string) readOp {
+	est := a.sizes.mean()
 	if v, _ := a.t.get(p); v != nil {
 		est = int(v.stat.DataLength)
 	}
-	a.sw.todo = append(a.sw.todo, readOp{path: p, est: est + opOverhead + len(p)})
+	return readOp{path: p, est: est + opOverhead + len(p)}
 }
 
 // readEvent reads a node an event is about, at the end of the batch.
@@ -86,11 +93,7 @@ func (a *applier) readEvent(p string) {
 		return
 	}
 	a.evAsked[p] = true
-	est := int(a.maxData)
-	if v, _ := a.t.get(p); v != nil {
-		est = int(v.stat.DataLength)
-	}
-	a.evReads = append(a.evReads, readOp{path: p, est: est + opOverhead + len(p)})
+	a.evReads = append(a.evReads, a.dataOp(p))
 }
 
 // sendReads sends the reads of the batch: those of events first, since
@@ -118,14 +121,30 @@ func (a *applier) sendReads() {
 	}
 }
 
-// batchLen returns how many of ops the next batch takes.
+// batchLen returns how many of ops the next batch takes: a suspect goes
+// alone.
 func (a *applier) batchLen(ops []readOp) int {
+	if a.suspects[ops[0].path] {
+		return 1
+	}
 	n, bytes := 0, 0
-	for n < len(ops) && n < a.limit && (n == 0 || bytes+ops[n].est <= maxBatchBytes) {
+	for n < len(ops) && n < a.limit && (n == 0 || bytes+ops[n].est <= maxBatchBytes) && !a.suspects[ops[n].path] {
 		bytes += ops[n].est
 		n++
 	}
 	return n
+}
+
+// sizeMean is the running mean of the data lengths read.
+type sizeMean struct{ sum, n int64 }
+
+func (m *sizeMean) add(n int32) { m.sum, m.n = m.sum+int64(n), m.n+1 }
+
+func (m *sizeMean) mean() int {
+	if m.n == 0 {
+		return 0
+	}
+	return int(m.sum / m.n)
 }
 
 // send sends one MultiRead. The handle refuses a batch when its session
@@ -193,7 +212,9 @@ func (a *applier) readFailed(b *readBatch, err error) {
 		return
 	}
 	if len(b.ops) > 1 && errors.Is(err, zhandle.ErrConnectionLoss) {
-		a.limit = 1
+		for _, op := range b.ops {
+			a.suspects[op.path] = true
+		}
 	}
 	for _, op := range b.ops {
 		switch {
@@ -211,7 +232,7 @@ func (a *applier) observed(p string, r *zhandle.ReadResult, sweep bool) {
 	switch {
 	case r.Err == nil:
 		o = obs{v: &view{data: r.Data, stat: r.Stat}, seq: a.seq}
-		a.maxData = max(a.maxData, r.Stat.DataLength)
+		a.sizes.add(r.Stat.DataLength)
 	case errors.Is(r.Err, zhandle.ErrNoNode):
 		o = obs{seq: a.seq}
 	default:
@@ -225,6 +246,7 @@ func (a *applier) observed(p string, r *zhandle.ReadResult, sweep bool) {
 			a.sw.todo = append(a.sw.todo, readOp{path: p, children: true, est: opOverhead + int(o.v.stat.NumChildren)*(nameOverhead+4)})
 		}
 	}
+	delete(a.suspects, p)
 	a.observe(p, o)
 }
 
