@@ -163,9 +163,9 @@ type applier struct {
 	sw       sweeper
 	evReads  []readOp // reads the events of this batch call for
 	evAsked  map[string]bool
-	limit    int             // operations per MultiRead
-	sizes    sizeMean        // of the data read, for estimating replies
-	suspects map[string]bool // paths whose reply may be too large to batch
+	limit    int              // operations per MultiRead
+	sizes    sizeMean         // of the data read, for estimating replies
+	suspects map[readKey]bool // reads whose reply may be too large to batch
 	requests int64
 
 	barriers []*barrier // to sync when connected
@@ -196,7 +196,7 @@ func newApplier(c *Cache, cfg *config) *applier {
 		latest:   map[string]*slot{},
 		carried:  map[string]bool{},
 		evAsked:  map[string]bool{},
-		suspects: map[string]bool{},
+		suspects: map[readKey]bool{},
 		limit:    initialLimit,
 		started:  time.Now(),
 		stale:    true,

@@ -10,9 +10,14 @@ import (
 // A readOp is one read the cache asks for: a node's data and Stat, or its
 // children.
 type readOp struct {
+	readKey
+	est int // bytes the reply is expected to take
+}
+
+// A readKey names a read.
+type readKey struct {
 	path     string
 	children bool
-	est      int // bytes the reply is expected to take
 }
 
 // A readBatch is the operations of one MultiRead.
@@ -27,7 +32,9 @@ type readBatch struct {
 // doubles with every batch answered, up to maxLimit. A reply larger than
 // the handle accepts makes it drop the connection, so the paths of a batch
 // lost with the connection become suspects, read one per batch until read;
-// the next sweep then knows their lengths.
+// the next sweep then knows their lengths. A single reply too large (the
+// children of a node with some 40,000 of them) cannot be read at all, by
+// this cache or by any client with the default jute.maxbuffer.
 const (
 	initialLimit  = 64
 	maxLimit      = 1024
@@ -84,7 +91,7 @@ func (a *applier) dataOp(p string) readOp {
 	if v, _ := a.t.get(p); v != nil {
 		est = int(v.stat.DataLength)
 	}
-	return readOp{path: p, est: est + opOverhead + len(p)}
+	return readOp{readKey{path: p}, est + opOverhead + len(p)}
 }
 
 // readEvent reads a node an event is about, at the end of the batch.
@@ -99,13 +106,14 @@ func (a *applier) readEvent(p string) {
 // sendReads sends the reads of the batch: those of events first, since
 // every change waits for them, then the sweep's, within its window.
 func (a *applier) sendReads() {
-	for len(a.evReads) > 0 {
-		n := a.batchLen(a.evReads)
-		if a.send(a.evReads[:n], false) != nil {
+	for reads := a.evReads; len(reads) > 0; {
+		n := a.batchLen(reads)
+		if a.send(reads[:n], false) != nil {
 			break // the session event follows, and the slots carry over
 		}
-		a.evReads = a.evReads[n:]
+		reads = reads[n:]
 	}
+	clear(a.evReads)
 	a.evReads = a.evReads[:0]
 	clear(a.evAsked)
 	for a.sw.active && a.sw.inflight < sweepWindow && len(a.sw.todo) > 0 {
@@ -124,11 +132,11 @@ func (a *applier) sendReads() {
 // batchLen returns how many of ops the next batch takes: a suspect goes
 // alone.
 func (a *applier) batchLen(ops []readOp) int {
-	if a.suspects[ops[0].path] {
+	if a.suspects[ops[0].readKey] {
 		return 1
 	}
 	n, bytes := 0, 0
-	for n < len(ops) && n < a.limit && (n == 0 || bytes+ops[n].est <= maxBatchBytes) && !a.suspects[ops[n].path] {
+	for n < len(ops) && n < a.limit && (n == 0 || bytes+ops[n].est <= maxBatchBytes) && !a.suspects[ops[n].readKey] {
 		bytes += ops[n].est
 		n++
 	}
@@ -213,7 +221,7 @@ func (a *applier) readFailed(b *readBatch, err error) {
 	}
 	if len(b.ops) > 1 && errors.Is(err, zhandle.ErrConnectionLoss) {
 		for _, op := range b.ops {
-			a.suspects[op.path] = true
+			a.suspects[op.readKey] = true
 		}
 	}
 	for _, op := range b.ops {
@@ -243,10 +251,10 @@ func (a *applier) observed(p string, r *zhandle.ReadResult, sweep bool) {
 		// The children changed since the cache last saw them if the
 		// children version moved (or the node is new to the cache).
 		if cur, _ := a.t.get(p); cur == nil || cur.stat.Czxid != o.v.stat.Czxid || cur.stat.Cversion != o.v.stat.Cversion {
-			a.sw.todo = append(a.sw.todo, readOp{path: p, children: true, est: opOverhead + int(o.v.stat.NumChildren)*(nameOverhead+4)})
+			a.sw.todo = append(a.sw.todo, readOp{readKey{p, true}, opOverhead + int(o.v.stat.NumChildren)*(nameOverhead+4)})
 		}
 	}
-	delete(a.suspects, p)
+	delete(a.suspects, readKey{path: p})
 	a.observe(p, o)
 }
 
@@ -258,6 +266,7 @@ func (a *applier) listed(p string, r *zhandle.ReadResult) {
 		}
 		return
 	}
+	delete(a.suspects, readKey{p, true})
 	for _, name := range r.Children {
 		if cp := childPath(p, name); !a.sw.asked[cp] && a.cfg.keeps(a.root, cp) {
 			a.askData(cp)
