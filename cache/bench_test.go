@@ -42,6 +42,20 @@ func syntheticCache(n int) (*Cache, *tree, []string) {
 	return c, t, paths
 }
 
+// BenchmarkGetSerial is the cost of one Get of a random node of a
+// 10,000-node cache, from one goroutine: the lookup alone, without the
+// contention of BenchmarkGet.
+func BenchmarkGetSerial(b *testing.B) {
+	c, _, paths := syntheticCache(10_000)
+	rng := rand.New(rand.NewPCG(1, 3))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, ok := c.Get(paths[rng.IntN(len(paths))]); !ok {
+			b.Fatal("a cached node missing")
+		}
+	}
+}
+
 // BenchmarkGet reads random nodes of a 10,000-node cache from 8
 // goroutines while another goroutine changes a node's data and publishes
 // as fast as it can (the applier's path, without a server).
