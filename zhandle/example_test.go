@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"expvar"
 	"fmt"
 	"log"
 	"os"
@@ -172,4 +173,47 @@ func ExampleWithTLS() {
 	if err := h.WaitConnected(context.Background()); errors.Is(err, zhandle.ErrAuthFailed) {
 		log.Fatal(err) // e.g. "... TLS with 10.0.0.1:2281: tls: failed to verify certificate: ..."
 	}
+}
+
+// latencyTracer feeds request latencies and errors to counters of the
+// application's metrics system; here expvar stands in for Prometheus or
+// OpenTelemetry (see the README). It implements only RequestTracer and
+// ConnTracer: the handle calls the hooks a tracer has.
+type latencyTracer struct {
+	requests, failures, disconnects *expvar.Int
+	latencyMicros                   *expvar.Map // by operation
+}
+
+func (t latencyTracer) TraceRequestStart(zhandle.RequestStart) { t.requests.Add(1) }
+
+func (t latencyTracer) TraceRequestEnd(e zhandle.RequestEnd) {
+	t.latencyMicros.Add(e.Op.String(), e.Duration.Microseconds())
+	if e.Err != nil {
+		t.failures.Add(1)
+	}
+}
+
+func (t latencyTracer) TraceConnecting(zhandle.ConnEvent)     {}
+func (t latencyTracer) TraceConnected(zhandle.ConnEvent)      {}
+func (t latencyTracer) TraceDisconnected(e zhandle.ConnEvent) { t.disconnects.Add(1) }
+
+// A tracer sees every request start and end, and the connection's life;
+// Stats gives the handle's counters at any time.
+func ExampleWithTracer() {
+	tracer := latencyTracer{
+		requests:      expvar.NewInt("zk_requests"),
+		failures:      expvar.NewInt("zk_failures"),
+		disconnects:   expvar.NewInt("zk_disconnects"),
+		latencyMicros: expvar.NewMap("zk_latency_us"),
+	}
+	h, err := zhandle.Init("127.0.0.1:2181", nil, 10*time.Second, zhandle.WithTracer(tracer))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Exists(context.Background(), "/", false); err != nil {
+		log.Fatal(err)
+	}
+	st := h.Stats()
+	fmt.Println(st.RequestsSent, st.PingRTT, st.Outstanding)
 }

@@ -196,6 +196,7 @@ var cliMessages = map[zhandle.Error]string{
 	zhandle.ErrNoAuth:                  "Authentication is not valid : ",
 	zhandle.ErrBadArguments:            "Arguments are not valid : ",
 	zhandle.ErrBadVersion:              "version No is not valid : ",
+	zhandle.ErrQuotaExceeded:           "Quota has exceeded : ",
 	zhandle.ErrReconfigInProgress:      "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)",
 	zhandle.ErrNewConfigNoQuorum: "No quorum of new config is connected and up-to-date with the leader of last commmitted config" +
 		" - try invoking reconfiguration after new servers are connected and synced",
