@@ -27,7 +27,6 @@ type znode struct {
 
 	// Written and read by the applier goroutine only.
 	statSeq uint64 // input position of the reply the view's Stat comes from
-	sweep   uint64 // the sweep that last asked for this node's data
 }
 
 // tombstone marks a slot whose node was removed, so that probes for
