@@ -100,7 +100,7 @@ func BenchmarkGet(b *testing.B) {
 					}
 				})
 			}
-			elapsed := readInParallel(b, c, paths)
+			elapsed := readInParallel(b, c, paths, 0)
 			close(stop)
 			wg.Wait()
 			if updating {
@@ -112,8 +112,11 @@ func BenchmarkGet(b *testing.B) {
 
 // BenchmarkGetWhileServerChanges reads a cache of 1,000 nodes from 8
 // goroutines while another handle sets random nodes of it on a real
-// server, 16 at a time in flight.
+// server, 16 at a time in flight. The readers yield their processor every
+// yieldEvery Gets: eight goroutines that never do would leave the handles'
+// goroutines, and so the changes, waiting for the scheduler's preemption.
 func BenchmarkGetWhileServerChanges(b *testing.B) {
+	const yieldEvery = 256
 	addr, w := benchTree(b, 10, 99)
 	var changes atomic.Int64
 	c := primed(b, dial(b, addr), "/r", WithListener(func(ev Event) {
@@ -128,7 +131,7 @@ func BenchmarkGetWhileServerChanges(b *testing.B) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { setLoop(b, w, paths, stop) })
-	elapsed := readInParallel(b, c, paths)
+	elapsed := readInParallel(b, c, paths, yieldEvery)
 	close(stop)
 	wg.Wait()
 	b.ReportMetric(float64(changes.Load())/elapsed.Seconds(), "changes/s")
@@ -148,9 +151,10 @@ func benchTree(b *testing.B, parents, children int) (string, *zhandle.Handle) {
 }
 
 // readInParallel runs b.N Gets of random paths from readers goroutines,
-// and returns how long they took. It reports the CPU time per Get too,
-// including whatever else the process did meanwhile (an updater).
-func readInParallel(b *testing.B, c *Cache, paths []string) time.Duration {
+// each yielding its processor every yieldEvery Gets if not 0, and returns
+// how long they took. It reports the CPU time per Get too, including
+// whatever else the process did meanwhile (an updater).
+func readInParallel(b *testing.B, c *Cache, paths []string, yieldEvery int) time.Duration {
 	b.ReportAllocs()
 	b.SetParallelism((readers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
@@ -158,10 +162,14 @@ func readInParallel(b *testing.B, c *Cache, paths []string) time.Duration {
 	defer func() { b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N), "cpu-ns/op") }()
 	b.RunParallel(func(pb *testing.PB) {
 		rng := rand.New(rand.NewPCG(rand.Uint64(), 3))
-		for pb.Next() {
+		for i := 1; pb.Next(); i++ {
 			if _, _, ok := c.Get(paths[rng.IntN(len(paths))]); !ok {
 				b.Error("a cached node missing")
 				return
+			}
+			if i == yieldEvery {
+				i = 0
+				runtime.Gosched()
 			}
 		}
 	})
