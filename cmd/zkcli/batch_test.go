@@ -23,6 +23,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("invocation", func(t *testing.T) { testInvocation(t, srv) })
 	t.Run("clientid", func(t *testing.T) { testClientID(t, srv) })
 	t.Run("terminal", func(t *testing.T) { testTerminal(t, srv) })
+	t.Run("cache", func(t *testing.T) { testCache(t, srv) })
 	t.Run("lock", func(t *testing.T) { testLock(t, srv) })
 	t.Run("leader", func(t *testing.T) { testLeader(t, srv) })
 	t.Run("services", func(t *testing.T) { testServices(t, srv) })

@@ -59,6 +59,16 @@ func init() {
 			run:     cmdAddWatch,
 		},
 		{
+			name:    "cache",
+			usage:   "[-stats] path",
+			about:   "mirror a subtree: prime a cache of it, then print each change until interrupted (-stats: print the node count, bytes and priming time)",
+			from:    "zkcli",
+			spec:    optSpec{"stats"},
+			minArgs: 1,
+			maxArgs: 1,
+			run:     cmdCache,
+		},
+		{
 			name:    "close",
 			about:   "close the session",
 			from:    "zkCli.sh",

@@ -62,6 +62,16 @@
 // verify certificate: x509: certificate signed by unknown authority").
 // connect and reinit keep these settings.
 //
+// # Cache
+//
+// cache path mirrors the subtree at path with package cache (a persistent
+// recursive watch and MultiRead batches): it primes, prints "cached N
+// nodes; changes follow", then one line per change as the cache applies
+// it ("created /a/b data", "changed /a/b data", "deleted /a/b", and
+// "stale: ..." / "resynced after ..." around a lost connection) until
+// interrupted. cache -stats path primes and prints the node count, the
+// bytes of data, the priming time and the requests it took.
+//
 // # Locks and elections
 //
 // lock path [-- command [args...]] takes a lock on path that Apache
