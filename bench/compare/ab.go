@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -81,7 +82,7 @@ func abMain(args []string) error {
 			return err
 		}
 		defer f.Close()
-		fmt.Fprintf(f, "goos: linux\ngoarch: amd64\npkg: github.com/zkloop/zkloop/bench/compare\n")
+		fmt.Fprintf(f, "goos: %s\ngoarch: %s\npkg: github.com/zkloop/zkloop/bench/compare\n", runtime.GOOS, runtime.GOARCH)
 		files[r.name] = f
 	}
 	for round := range *rounds {
