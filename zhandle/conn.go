@@ -25,9 +25,6 @@ const (
 	initialReadBuf  = 4 << 10
 	initialWriteBuf = 1 << 10
 	keepBufMax      = 64 << 10
-	// A read buffer grown for many replies at once shrinks back after
-	// this many small reads in a row (see readRoom).
-	smallReadsToShrink = 16
 )
 
 // phase is where a connection is in its life (the socket side of the
@@ -73,8 +70,6 @@ type conn struct {
 	wcounted int    // wbuf[:wcounted] holds the frames Stats has counted (countWritten)
 	rbuf     []byte // bytes read; rbuf[:rlen] not yet consumed
 	rlen     int
-	rfull    bool // the last read filled the room it had: rbuf grows for the next
-	rsmall   int  // reads in a row that filled at most a quarter of rbuf
 
 	completed completion.List // async completions of this turn, pushed in one batch
 	woke      bool            // this turn woke a synchronous caller or the completion goroutine

@@ -129,27 +129,15 @@ func (h *Handle) readWire() (n int, full bool, err error) {
 	room := c.readRoom()
 	n, err = sockRead(c.fd, room)
 	c.rlen += n
-	c.rfull = n == len(room)
-	if n <= len(c.rbuf)/4 {
-		c.rsmall++
-	} else {
-		c.rsmall = 0
-	}
-	return n, c.rfull, err
+	return n, n == len(room), err
 }
 
-// readRoom returns the free end of rbuf. It doubles rbuf when it is full
-// (a frame longer than the buffer) and, up to keepBufMax, when the last
-// read filled its room: replies to many requests in flight then take one
-// read rather than one per initialReadBuf. consumeFrames shrinks it back
-// once the large frame is consumed, or after smallReadsToShrink small
-// reads in a row: not between two bursts of replies, which would make
-// every burst allocate.
+// readRoom returns the free end of rbuf, doubling rbuf when it is full
+// (a frame longer than the buffer).
 func (c *conn) readRoom() []byte {
-	if c.rlen == len(c.rbuf) || c.rfull && len(c.rbuf) < keepBufMax {
+	if c.rlen == len(c.rbuf) {
 		c.rbuf = append(c.rbuf, make([]byte, len(c.rbuf))...)
 	}
-	c.rfull = false
 	return c.rbuf[c.rlen:]
 }
 
@@ -197,8 +185,7 @@ func (h *Handle) consumeFrames() error {
 		return nil
 	}
 	c.rlen = copy(c.rbuf, c.rbuf[off:c.rlen])
-	if len(c.rbuf) > initialReadBuf && c.rlen <= initialReadBuf &&
-		(len(c.rbuf) > keepBufMax || c.rsmall >= smallReadsToShrink) {
+	if len(c.rbuf) > keepBufMax && c.rlen <= initialReadBuf {
 		small := make([]byte, initialReadBuf)
 		c.rlen = copy(small, c.rbuf[:c.rlen])
 		c.rbuf = small
