@@ -291,27 +291,31 @@ func TestRemoveWatches(t *testing.T) {
 	}
 }
 
-// The server's side of RemoveWatches: only a remote removal of every
-// watcher (removeWatches) removes the server's watch. A remote removal of
-// one watcher only checks that the server watches (checkWatches, as the
-// Java client), and a local one does not ask. A kept server watch still
-// fires; its event, finding no watcher, is dropped.
+// The server's side of RemoveWatches: a remote removal that leaves the
+// path with no watcher of the type (every watcher, or the only one)
+// removes the server's watch (removeWatches). A remote removal of one
+// watcher among others only checks that the server watches (checkWatches,
+// as the Java client), and a local one does not ask. A kept server watch
+// still fires; its event, finding no watcher of the removed ones, is not
+// theirs.
 func TestRemoveWatchesOnServer(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	ctx := testContext(t)
 	chroot := c.connect[len(c.srv.Addr()):]
-	w := newEventLog()
+	w, other := newEventLog(), newEventLog()
 	tests := []struct {
 		name      string
 		watcher   Watcher
 		local     bool
+		others    bool // another watcher watches the data too
 		serverHas bool // the server still watches afterwards
 	}{
-		{"one-local", w, true, true},
-		{"one-remote", w, false, true},
-		{"all-local", nil, true, true},
-		{"all-remote", nil, false, false},
+		{"one-local", w, true, false, true},
+		{"one-remote-sole", w, false, false, false},
+		{"one-remote-among-others", w, false, true, true},
+		{"all-local", nil, true, false, true},
+		{"all-remote", nil, false, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,6 +323,11 @@ func TestRemoveWatchesOnServer(t *testing.T) {
 			c.create(t, p, nil, Persistent)
 			if _, _, err := c.WGet(ctx, p, w); err != nil {
 				t.Fatal(err)
+			}
+			if tc.others {
+				if _, _, err := c.WGet(ctx, p, other); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if !serverWatches(t, c)[chroot+p] {
 				t.Fatalf("the server has no watch on %s", chroot+p)
@@ -332,7 +341,11 @@ func TestRemoveWatchesOnServer(t *testing.T) {
 			}
 			setNode(t, c, p)
 			c.barrier(t)
+			if tc.others {
+				other.expect(t, watchEvent(EventChanged, p))
+			}
 			w.expectNone(t)
+			other.expectNone(t)
 			c.events.expectNone(t)
 		})
 	}
