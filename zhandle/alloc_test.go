@@ -1,6 +1,6 @@
 //go:build !race
 
-package zhandle_test
+package zhandle
 
 import (
 	"context"
@@ -8,10 +8,9 @@ import (
 	"time"
 
 	"github.com/zkloop/zkloop/bench"
-	"github.com/zkloop/zkloop/zhandle"
 )
 
-// TestAllocs holds issue 3's zero-allocation promises: against a server
+// TestAllocs holds the zero-allocation promises: against a server
 // that answers at once (bench.FakeServer, itself allocation free), one
 // call, its round trip through the loop and, for the async forms, its
 // callback allocate nothing; Get allocates only the data it returns.
@@ -22,34 +21,25 @@ func TestAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	h, err := zhandle.Init(srv.Addr(), nil, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() }) // Close always returns nil
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h := connectHandle(t, srv.Addr(), nil, sessionTimeout)
 
 	const path = "/zkloop/alloc"
 	bg := context.Background() // Done() == nil: no AfterFunc to register
 	buf := make([]byte, 0, 1024)
 	replied := make(chan error, 1)
-	dataCB := zhandle.DataCompletion(func(err error, _ []byte, _ *zhandle.Stat) { replied <- err })
-	statCB := zhandle.StatCompletion(func(err error, _ *zhandle.Stat) { replied <- err })
-	timeout := time.NewTimer(time.Hour) // reset per call: time.After would allocate
+	dataCB := DataCompletion(func(err error, _ []byte, _ *Stat) { replied <- err })
+	statCB := StatCompletion(func(err error, _ *Stat) { replied <- err })
+	timeout := time.NewTimer(time.Hour) // reset per call
 	defer timeout.Stop()
-	waitReply := func() {
-		timeout.Reset(10 * time.Second)
+	waitReply := func() { // not recv, which would allocate a timer
+		timeout.Reset(waitTimeout)
 		select {
 		case err := <-replied:
 			if err != nil {
 				t.Fatal(err)
 			}
 		case <-timeout.C:
-			t.Fatal("no callback within 10 s")
+			t.Fatalf("no callback within %v", waitTimeout)
 		}
 	}
 	tests := []struct {

@@ -2,11 +2,11 @@ package zhandle
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -130,14 +130,8 @@ func waitTracked(t *testing.T, c *realClient, servers ...*zktest.Server) {
 		slices.Sort(addrs)
 		return addrs
 	}
-	ctx := testContext(t)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !slices.Equal(known(), want) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the tracking handle knows %v, want %v", known(), want)
-		case <-tick.C:
-		}
-	}
+	poll(t, func() (bool, string) {
+		got := known()
+		return slices.Equal(got, want), fmt.Sprintf("the tracking handle knows %v, want %v", got, want)
+	})
 }
