@@ -36,8 +36,8 @@ func serveAnswering(closed chan<- struct{}) func(c *zktest.FakeConn) {
 // once: with the reply when the server answers before the CloseSession
 // reply, with ErrConnectionLoss when the server drops the connection on
 // CloseSession, with ErrClosing when it never answers (Close then waits
-// its bound, closeFlush+closeReply, and no longer). Nothing of the handle
-// remains after Close.
+// its bound, closeFlush+closeReply, and no longer: Close never takes longer
+// than its bound). Nothing of the handle remains after Close.
 func TestCloseWithRequestsInFlight(t *testing.T) {
 	const goroutines, perGoroutine = 50, 20
 	const requests = goroutines * perGoroutine
@@ -54,7 +54,7 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 			server:   func(t *testing.T) string { return zktest.Standalone(t).Addr() },
 			timeout:  sessionTimeout,
 			want:     0,
-			maxClose: 3 * time.Second,
+			maxClose: closeFlush + closeReply,
 		},
 		{
 			name: "server drops the connection on CloseSession",
@@ -72,7 +72,7 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 			},
 			timeout:  sessionTimeout,
 			want:     ErrConnectionLoss,
-			maxClose: 3 * time.Second,
+			maxClose: closeFlush + closeReply,
 		},
 		{
 			name: "server never answers",
@@ -92,7 +92,7 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 			timeout:  30 * time.Second, // pings and the receive deadline far beyond Close's bound
 			want:     ErrClosing,
 			minClose: closeFlush + closeReply,
-			maxClose: closeFlush + closeReply + 1500*time.Millisecond,
+			maxClose: closeFlush + closeReply + lateness,
 		},
 	}
 	for _, tt := range tests {
@@ -129,8 +129,11 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 			if diff := cmp.Diff(want, count.tally()); diff != "" {
 				t.Errorf("results of the requests in flight (-want +got):\n%s", diff)
 			}
-			if took < tt.minClose || took > tt.maxClose {
-				t.Errorf("Close took %v, want within [%v, %v]", took, tt.minClose, tt.maxClose)
+			if took < tt.minClose {
+				t.Errorf("Close took %v, want at least %v", took, tt.minClose)
+			}
+			if took > tt.maxClose {
+				t.Errorf("Close took %v, want at most %v", took, tt.maxClose)
 			}
 			goroutines, fds := leak.check(t)
 			t.Logf("Close took %v; %d of %d callbacks ran once: %v; goroutines %d→%d, descriptors %d→%d",
@@ -259,7 +262,7 @@ func TestCloseWhileConnecting(t *testing.T) {
 	}
 	recv(t, handshaking, "ConnectRequest")
 	took := closeHandle(t, h)
-	if took > time.Second {
+	if took > lateness {
 		t.Errorf("Close while handshaking took %v", took)
 	}
 	if err := recv(t, failed, "callback of the queued request"); !errors.Is(err, ErrClosing) {
@@ -491,7 +494,7 @@ func TestCallsAfterCloseReturnErrClosing(t *testing.T) {
 		if err := call(); !errors.Is(err, ErrClosing) {
 			t.Errorf("%s after Close: %v, want %v", name, err, ErrClosing)
 		}
-		if took := time.Since(start); took > time.Second {
+		if took := time.Since(start); took > lateness {
 			t.Errorf("%s after Close took %v", name, took)
 		}
 	}

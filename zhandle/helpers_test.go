@@ -22,7 +22,8 @@ import (
 // The vocabulary of zhandle's tests, shared by every test file:
 //
 //   - waitTimeout bounds every wait; sessionTimeout is the session timeout
-//     of handles whose test does not depend on it.
+//     of handles whose test does not depend on it; lateness is the room
+//     an upper timing bound leaves.
 //   - testContext bounds a test's calls; recv receives from a channel,
 //     await queues an asynchronous call and receives its callback, and
 //     poll waits for a state that nothing signals.
@@ -37,6 +38,10 @@ import (
 //   - outcomes counts the completions of many requests, holdInFlight has a
 //     proxy hold requests in flight, and a leakBaseline checks that Close
 //     leaves no goroutine or descriptor behind.
+//
+// Timing is asserted only where it is the promise: a lower bound exactly,
+// an upper bound with lateness to spare, or tied to what makes it matter
+// (a session timeout, a receive deadline).
 //
 // Files of helpers for one kind of test: sharedserver_test.go (the
 // standalone server most real-server tests share, and realClient),
@@ -53,6 +58,11 @@ const (
 	// not depend on it: long enough to outlive a server restart, and that
 	// no ping or receive deadline interferes with a scripted exchange.
 	sessionTimeout = 20 * time.Second
+	// lateness is how much later than promised a timer-driven action may
+	// come (a poll that wakes late, a goroutine scheduled late on a loaded
+	// machine) in the upper timing bounds the tests keep. Lower bounds,
+	// the promises, take none.
+	lateness = 2 * time.Second
 )
 
 // testContext bounds the calls of a test by waitTimeout.

@@ -126,7 +126,7 @@ func cycleHandle(t *testing.T, addr string, i int, note func(error)) bool {
 			}
 		}
 	}
-	if took := closeHandle(t, h); took > closeFlush+closeReply+time.Second {
+	if took := closeHandle(t, h); took > closeFlush+closeReply+lateness {
 		t.Errorf("handle %d: Close took %v", i, took)
 		ok = false
 	}
