@@ -51,7 +51,7 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 	}{
 		{
 			name:     "server answers",
-			server:   func(t *testing.T) string { return zktest.Standalone(t).Addr() },
+			server:   func(t *testing.T) string { return sharedServer(t).Addr() },
 			timeout:  sessionTimeout,
 			want:     0,
 			maxClose: closeFlush + closeReply,
@@ -304,18 +304,25 @@ func mixedOp(ctx context.Context, h *Handle, op int, path string, async bool, do
 }
 
 // TestCloseAfterMixedLoad runs 100 goroutines of 1,000 operations each
-// (create, get, set, exists, delete of a node of their own, sync and async
-// alternately) on a real server: every operation completes exactly once
-// and succeeds, in session order. Then Close leaves nothing behind.
+// (100 with -short) (create, get, set, exists, delete of a node of their
+// own, sync and async alternately) on a real server: every operation
+// completes exactly once and succeeds, in session order. Then Close leaves
+// nothing behind.
 func TestCloseAfterMixedLoad(t *testing.T) {
-	const goroutines, ops = 100, 1000
-	srv := zktest.Standalone(t)
+	const goroutines = 100
+	ops := 1000
+	if testing.Short() {
+		ops = 100
+	}
+	srv := sharedServer(t)
 	leak := takeBaseline(t)
-	h := connectHandle(t, srv.Addr(), nil, sessionTimeout)
+	h := connectHandle(t, srv.Addr()+uniquePath(t.Name()), nil, sessionTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := h.Create(ctx, "/mix", nil, OpenACLUnsafe, Persistent); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{"/", "/mix"} { // the chroot, then the parent of the nodes
+		if _, err := h.Create(ctx, p, nil, OpenACLUnsafe, Persistent); err != nil {
+			t.Fatal(err)
+		}
 	}
 	count := newOutcomes(goroutines * ops)
 	start := time.Now()
@@ -335,7 +342,7 @@ func TestCloseAfterMixedLoad(t *testing.T) {
 	wg.Wait()
 	count.wait(t)
 	elapsed := time.Since(start)
-	if diff := cmp.Diff(map[string]int64{"ok": goroutines * ops}, count.tally()); diff != "" {
+	if diff := cmp.Diff(map[string]int64{"ok": int64(goroutines * ops)}, count.tally()); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
 	took := closeHandle(t, h)
@@ -356,7 +363,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 		{
 			name: "connected with watches and auth",
 			run: func(t *testing.T) {
-				srv := zktest.Standalone(t)
+				srv := sharedServer(t)
 				leak := takeBaseline(t)
 				h := connectHandle(t, srv.Addr(), newRecorder(), sessionTimeout)
 				ctx := testContext(t)

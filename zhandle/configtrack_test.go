@@ -4,15 +4,13 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/zkloop/zkloop/internal/zktest"
 )
 
 // TestConfigTracking starts a handle that knows one server of three; with
 // WithConfigTracking it learns the others from /zookeeper/config, so when
 // its server dies it moves to one it was never told of.
 func TestConfigTracking(t *testing.T) {
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	first := ens.Servers[0]
 	h := connectHandle(t, first.Addr(), nil, 4*time.Second, WithConfigTracking())
 	learned := func() int {

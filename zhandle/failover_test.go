@@ -19,7 +19,7 @@ import (
 // nothing), and the session, with its ephemeral node, moves along; host
 // names are resolved again on every connect.
 func TestFailoverSetServers(t *testing.T) {
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	addrs := make([]string, len(ens.Servers))
 	for i, s := range ens.Servers {
 		addrs[i] = s.Addr()

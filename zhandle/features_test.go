@@ -45,10 +45,10 @@ func dataWatchPaths(t testing.TB, srv *zktest.Server) map[string]bool {
 	return paths
 }
 
-// TestFeatures runs the features that need no server restart against one
-// standalone server.
+// TestFeatures runs the features that need no server restart against the
+// shared server.
 func TestFeatures(t *testing.T) {
-	srv := zktest.Standalone(t)
+	srv := sharedServer(t)
 	h := connectHandle(t, srv.Addr(), nil, sessionTimeout)
 	wr := connectHandle(t, srv.Addr(), nil, sessionTimeout) // the writer: another session
 

@@ -38,6 +38,7 @@ import (
 //   - outcomes counts the completions of many requests, holdInFlight has a
 //     proxy hold requests in flight, and a leakBaseline checks that Close
 //     leaves no goroutine or descriptor behind.
+//   - startEnsemble starts the 3-server ensembles that -short skips.
 //
 // Timing is asserted only where it is the promise: a lower bound exactly,
 // an upper bound with lateness to spare, or tied to what makes it matter
@@ -346,6 +347,17 @@ func mustStat(t testing.TB, h *Handle, p string) Stat {
 func mustAddWatch(t testing.TB, h *Handle, p string, mode AddWatchMode, w Watcher) {
 	t.Helper()
 	must(t, fmt.Sprintf("AddWatch(%q, %v)", p, mode), h.AddWatch(testContext(t), p, mode, w))
+}
+
+// startEnsemble starts a 3-server ensemble, or skips t under -short:
+// ensembles (about 10 s each to start and to take apart) run in make
+// test, not in the inner loop.
+func startEnsemble(t *testing.T, opts ...zktest.Option) *zktest.Ensemble {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a 3-server ensemble")
+	}
+	return zktest.StartEnsemble(t, 3, opts...)
 }
 
 // pathSeq makes the paths of uniquePath unique across tests and -count

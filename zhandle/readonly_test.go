@@ -33,7 +33,7 @@ func TestReadOnlyMode(t *testing.T) {
 	// Every server also has a TLS port, for the probe over TLS.
 	ca := zktest.NewCA(t, "zkloop test CA")
 	secure := zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})})
-	ens := zktest.StartEnsemble(t, 3, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"), secure)
+	ens := startEnsemble(t, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"), secure)
 	rwSrv := zktest.Standalone(t, secure) // a read/write server for the probe
 
 	base := uniquePath("ro")

@@ -20,10 +20,7 @@ import (
 // returned; a stale version is refused. A handle that follows the
 // configuration (WithConfigTracking) knows the members after each change.
 func TestReconfig(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a 3-server ensemble")
-	}
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	// The admin handle talks to the leader, which stays a member all
 	// along; the server that comes and goes is a follower, and the
 	// tracking handle starts on the other follower, knowing no other

@@ -30,7 +30,7 @@ import (
 // given a list of servers connect in its order, so that a test knows
 // which server a handle is on.
 func TestReliability(t *testing.T) {
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	t.Run("SplitSegments", func(t *testing.T) { testSplitSegments(t, ens) })
 	t.Run("CutMidFrame", func(t *testing.T) { testCutMidFrame(t, ens) })
 	t.Run("StalledServerDetected", func(t *testing.T) { testStalledServer(t, ens) })

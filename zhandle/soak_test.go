@@ -30,6 +30,9 @@ const (
 // goroutine and descriptor counts are back to what they were before the
 // first Init. With -soak.duration it goes on until that time has passed.
 func TestSoakOpenClose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the soak: 1,000 handles opened and closed")
+	}
 	fs := zktest.NewFakeServer(t)
 	fs.SetDefault(serveAnyClient)
 	leak := takeBaseline(t)
