@@ -238,6 +238,31 @@ func BenchmarkTLS(b *testing.B) {
 	b.Run("AGet/inflight=64", func(b *testing.B) { runAGet(b, h, 64) })
 }
 
+// BenchmarkTraced runs the sync and async workloads with a tracer that
+// implements every hook and does nothing: the cost of the hooks
+// themselves, beside BenchmarkGetInto/100B and BenchmarkAGet/inflight=64.
+func BenchmarkTraced(b *testing.B) {
+	srv, err := NewFakeServer(payload(100))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	h := connect(b, srv.Addr(), zhandle.WithTracer(nopTracer{}))
+	b.Run("GetInto", func(b *testing.B) { runGetInto(b, h) })
+	b.Run("AGet/inflight=64", func(b *testing.B) { runAGet(b, h, 64) })
+}
+
+// nopTracer implements every hook of zhandle.Tracer and does nothing.
+type nopTracer struct{}
+
+func (nopTracer) TraceRequestStart(zhandle.RequestStart)    {}
+func (nopTracer) TraceRequestEnd(zhandle.RequestEnd)        {}
+func (nopTracer) TraceConnecting(zhandle.ConnEvent)         {}
+func (nopTracer) TraceConnected(zhandle.ConnEvent)          {}
+func (nopTracer) TraceDisconnected(zhandle.ConnEvent)       {}
+func (nopTracer) TraceSessionState(zhandle.SessionEvent)    {}
+func (nopTracer) TraceWatchDelivered(zhandle.WatchDelivery) {}
+
 func BenchmarkExists(b *testing.B) { runExists(b, fakeHandle(b, payload(100))) }
 
 func BenchmarkSet(b *testing.B) { runSet(b, fakeHandle(b, payload(100))) }

@@ -3,6 +3,7 @@ package completion
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/zkloop/zkloop/hashtable"
 	"github.com/zkloop/zkloop/serialize"
@@ -46,6 +47,11 @@ type Entry struct {
 	EventType serialize.EventType
 	State     serialize.State
 	Watchers  []hashtable.Watcher
+
+	// With a tracer (zhandle.WithTracer): a request's path and when it
+	// was queued, or when a notification arrived; zero without one.
+	TracePath  string
+	TraceStart time.Time
 
 	ctx    context.Context // a synchronous caller's; nil for an asynchronous entry
 	mu     sync.Mutex
@@ -101,6 +107,7 @@ func Put(e *Entry) {
 	e.Reply, e.Watchers, e.Children = e.Reply[:0], e.Watchers[:0], e.Children[:0]
 	e.Stat, e.Data, e.Path, e.Value = serialize.Stat{}, nil, "", nil
 	e.EventType, e.State = 0, 0
+	e.TracePath, e.TraceStart = "", time.Time{}
 	e.ctx, e.next, e.pooled = nil, nil, true
 	pool.Put(e)
 }

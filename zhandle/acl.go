@@ -2,16 +2,16 @@ package zhandle
 
 import "github.com/zkloop/zkloop/serialize"
 
-// aclBuf is room for the ACL lists requests usually carry (OPEN_ACL_UNSAFE
-// has one entry), so that encoding them allocates nothing.
-type aclBuf [4]serialize.ACL
-
-// wireACL returns acl as the codec's records, in buf when it fits.
-func wireACL(acl []ACL, buf *aclBuf) []serialize.ACL {
-	wire := buf[:0]
+// wireACLLocked returns acl as the codec's records, in a buffer the handle
+// reuses so that encoding an ACL list allocates nothing; h.mu is held, and
+// the result is valid until h.mu is released. (A buffer on the stack
+// would escape: the codec encodes records through a generic helper.)
+func (h *Handle) wireACLLocked(acl []ACL) []serialize.ACL {
+	wire := h.aclScratch[:0]
 	for _, a := range acl {
 		wire = append(wire, serialize.ACL{Perms: int32(a.Perms), ID: serialize.Id{Scheme: a.ID.Scheme, ID: a.ID.ID}})
 	}
+	h.aclScratch = wire
 	return wire
 }
 

@@ -10,18 +10,35 @@ import (
 	"github.com/zkloop/zkloop/bench"
 )
 
-// TestAllocs holds the zero-allocation promises: against a server
-// that answers at once (bench.FakeServer, itself allocation free), one
-// call, its round trip through the loop and, for the async forms, its
-// callback allocate nothing; Get allocates only the data it returns.
+// The zero-allocation promises: against a server that answers at once
+// (bench.FakeServer, itself allocation free), one call, its round trip
+// through the loop and, for the async forms, its callback allocate
+// nothing; Get allocates only the data it returns and Create the path. A
+// tracer that does nothing changes none of it.
 func TestAllocs(t *testing.T) {
+	t.Run("no tracer", func(t *testing.T) { testAllocs(t) })
+	t.Run("no-op tracer", func(t *testing.T) { testAllocs(t, WithTracer(nopTracer{})) })
+}
+
+// nopTracer implements every hook and does nothing.
+type nopTracer struct{}
+
+func (nopTracer) TraceRequestStart(RequestStart)    {}
+func (nopTracer) TraceRequestEnd(RequestEnd)        {}
+func (nopTracer) TraceConnecting(ConnEvent)         {}
+func (nopTracer) TraceConnected(ConnEvent)          {}
+func (nopTracer) TraceDisconnected(ConnEvent)       {}
+func (nopTracer) TraceSessionState(SessionEvent)    {}
+func (nopTracer) TraceWatchDelivered(WatchDelivery) {}
+
+func testAllocs(t *testing.T, opts ...Option) {
 	data := make([]byte, 100)
 	srv, err := bench.NewFakeServer(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	h := connectHandle(t, srv.Addr(), nil, sessionTimeout)
+	h := connectHandle(t, srv.Addr(), nil, sessionTimeout, opts...)
 
 	const path = "/zkloop/alloc"
 	bg := context.Background() // Done() == nil: no AfterFunc to register
@@ -65,6 +82,11 @@ func TestAllocs(t *testing.T) {
 		}},
 		{"Set", 0, func() {
 			if _, err := h.Set(bg, path, data, -1); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"Create", 1, func() { // the path returned; the ACL list is encoded in place
+			if _, err := h.Create(bg, path, data, OpenACLUnsafe, Persistent); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -54,10 +54,12 @@ func (h *Handle) queueAuth(e *completion.Entry, scheme string, cert []byte) erro
 	if h.state == StateConnected || h.state == StateReadOnly {
 		h.out = append(h.out, packet...)
 		h.authSent.PushBack(e)
+		h.countQueuedLocked()
 		defer h.loop.Wake()
 	} else {
 		a.pending = e
 	}
+	h.traceStartLocked(e)
 	h.auths = append(h.auths, a)
 	return nil
 }
@@ -82,6 +84,7 @@ func (h *Handle) appendAuthsLocked(dst []byte) []byte {
 		a.pending = nil
 		h.authSent.PushBack(waiter)
 	}
+	h.countQueuedLocked()
 	return dst
 }
 
@@ -103,7 +106,9 @@ func (h *Handle) processAuthReply(rc Error) {
 	if rc != 0 {
 		h.setStateLocked(StateAuthFailed)
 	}
+	h.countQueuedLocked()
 	h.mu.Unlock()
+	h.stats.inFlight.Add(-1)
 	if e != nil {
 		if e.Callback == nil && !e.Synchronous() {
 			completion.Put(e) // a re-sent auth nobody waits for

@@ -63,10 +63,11 @@ type conn struct {
 	tls        *tlsconn.Conn  // WithTLS: the connection's TLS; nil without
 	handshakes sync.WaitGroup // TLS handshake goroutines, waited for when the loop ends
 
-	wbuf []byte // bytes being written; wbuf[woff:] is still due
-	woff int
-	rbuf []byte // bytes read; rbuf[:rlen] not yet consumed
-	rlen int
+	wbuf     []byte // bytes being written; wbuf[woff:] is still due
+	woff     int
+	wcounted int    // wbuf[:wcounted] holds the frames Stats has counted (countWritten)
+	rbuf     []byte // bytes read; rbuf[:rlen] not yet consumed
+	rlen     int
 
 	completed completion.List // async completions of this turn, pushed in one batch
 	woke      bool            // this turn woke a synchronous caller or the completion goroutine
@@ -103,6 +104,9 @@ func (h *Handle) connect(now time.Time) {
 	h.current = c.addr
 	h.setStateLocked(StateConnecting)
 	h.mu.Unlock()
+	server := c.addr.String()
+	h.stats.server.Store(&server)
+	h.traceConn(ConnTracer.TraceConnecting, nil)
 
 	c.lastSend, c.lastRecv = now, now
 	fd, up, err := openSocket(c.addr.AddrPort)
@@ -168,7 +172,7 @@ func (h *Handle) primeConnection(now time.Time) {
 	buf = req.Encode(buf)
 	buf = serialize.AppendBool(buf, h.cfg.readOnly)
 	c.wbuf, _ = serialize.FinishFrame(buf, start, h.cfg.maxFrame) // a fixed-size record fits
-	c.woff = 0
+	c.woff, c.wcounted = 0, len(c.wbuf)                           // the handshake is not a request (Stats)
 	c.phase = phaseHandshaking
 	c.lastSend, c.lastRecv = now, now
 	h.log.Debug("connection opened, sending handshake", "server", c.addr)
@@ -195,6 +199,7 @@ func (h *Handle) dropConn(rc Error) {
 	if wasEstablished {
 		c.lostAt = time.Now()
 		h.log.Info("connection lost", "server", c.addr, "cause", rc)
+		h.traceConn(ConnTracer.TraceDisconnected, asError(rc))
 		c.tried, c.tlsRefusals = 0, 0 // a fresh pass over the list before any back-off
 		if !closing {
 			h.queueSessionEvent(StateConnecting)
@@ -218,6 +223,8 @@ func (h *Handle) takePendingLocked() completion.List {
 		}
 	}
 	h.out = h.out[:0]
+	h.countQueuedLocked()
+	h.stats.inFlight.Store(0)
 	return failed
 }
 
@@ -233,7 +240,7 @@ func (h *Handle) closeSocket() {
 		c.tls = nil
 	}
 	c.fd, c.phase = -1, phaseNone
-	c.wbuf, c.woff, c.rlen = c.wbuf[:0], 0, 0
+	c.wbuf, c.woff, c.wcounted, c.rlen = c.wbuf[:0], 0, 0, 0
 }
 
 // shutdownConn ends the loop for good: it closes the socket and fails
@@ -270,6 +277,7 @@ func (h *Handle) failAll(l *completion.List, rc Error) {
 // synchronous call (nothing to decode: Rc says it all), or the completion
 // goroutine.
 func (h *Handle) complete(e *completion.Entry) {
+	h.traceEnd(e, e.Rc)
 	if !e.Synchronous() {
 		h.c.completed.PushBack(e)
 		return

@@ -3,6 +3,7 @@ package zhandle
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/serialize"
@@ -14,10 +15,7 @@ import (
 func (h *Handle) deliver(e *completion.Entry) {
 	defer completion.Put(e)
 	if e.Op == serialize.OpNotify {
-		ev := Event{Type: e.EventType, State: e.State, Path: e.Path}
-		for _, w := range e.Watchers {
-			w.(Watcher).Process(ev)
-		}
+		h.notify(e)
 		return
 	}
 	rc := e.Rc
@@ -206,4 +204,24 @@ func (h *Handle) decodeData(e *completion.Entry, body []byte, alias bool) error 
 		e.Data = bytes.Clone(data)
 	}
 	return nil
+}
+
+// notify delivers an event to the watchers collected for it, telling the
+// tracer: of a session event before the watchers get it, of a watch event
+// after.
+func (h *Handle) notify(e *completion.Entry) {
+	ev := Event{Type: e.EventType, State: e.State, Path: e.Path}
+	if ev.Type == EventSession && h.trace.session != nil {
+		h.trace.session.TraceSessionState(SessionEvent{State: ev.State, SessionID: h.sessionID.Load()})
+	}
+	var delay time.Duration
+	if !e.TraceStart.IsZero() {
+		delay = time.Since(e.TraceStart)
+	}
+	for _, w := range e.Watchers {
+		w.(Watcher).Process(ev)
+	}
+	if ev.Type != EventSession && h.trace.watch != nil {
+		h.trace.watch.TraceWatchDelivered(WatchDelivery{Event: ev, Watchers: len(e.Watchers), Delay: delay})
+	}
 }

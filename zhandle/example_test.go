@@ -2,9 +2,13 @@ package zhandle_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"expvar"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	"github.com/zkloop/zkloop/zhandle"
@@ -111,4 +115,105 @@ func ExampleError() {
 	// Output:
 	// true false
 	// -101 zk: no node
+}
+
+// GetInto reads into the caller's buffer: once it is large enough, a read
+// allocates nothing.
+func ExampleHandle_GetInto() {
+	h, err := zhandle.Init("127.0.0.1:2181", nil, 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	buf := make([]byte, 0, 4096)
+	for range 3 {
+		var stat zhandle.Stat
+		buf, stat, err = h.GetInto(ctx, "/config", buf, false)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%d bytes, version %d\n", len(buf), stat.Version)
+	}
+}
+
+// A sequential node gets a name the server makes unique.
+func ExampleHandle_Create() {
+	h, err := zhandle.Init("127.0.0.1:2181", nil, 10*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	path, err := h.Create(context.Background(), "/jobs/job-", []byte("payload"), zhandle.OpenACLUnsafe, zhandle.PersistentSequential)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(path) // e.g. /jobs/job-0000000007
+}
+
+// TLS with a client certificate, and SASL DIGEST-MD5 on top: a refusal
+// ends the handle, and WaitConnected says why.
+func ExampleWithTLS() {
+	pool := x509.NewCertPool()
+	ca, err := os.ReadFile("ca.pem")
+	if err != nil || !pool.AppendCertsFromPEM(ca) {
+		log.Fatal("no CA certificate in ca.pem")
+	}
+	clientCert, err := tls.LoadX509KeyPair("alice.pem", "alice-key.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}}
+	h, err := zhandle.Init("zk1.example.com:2281,zk2.example.com:2281", nil, 10*time.Second,
+		zhandle.WithTLS(cfg), zhandle.WithSASLDigest("alice", os.Getenv("ZK_PASSWORD")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.WaitConnected(context.Background()); errors.Is(err, zhandle.ErrAuthFailed) {
+		log.Fatal(err) // e.g. "... TLS with 10.0.0.1:2281: tls: failed to verify certificate: ..."
+	}
+}
+
+// latencyTracer feeds request latencies and errors to counters of the
+// application's metrics system; here expvar stands in for Prometheus or
+// OpenTelemetry (see the README). It implements only RequestTracer and
+// ConnTracer: the handle calls the hooks a tracer has.
+type latencyTracer struct {
+	requests, failures, disconnects *expvar.Int
+	latencyMicros                   *expvar.Map // by operation
+}
+
+func (t latencyTracer) TraceRequestStart(zhandle.RequestStart) { t.requests.Add(1) }
+
+func (t latencyTracer) TraceRequestEnd(e zhandle.RequestEnd) {
+	t.latencyMicros.Add(e.Op.String(), e.Duration.Microseconds())
+	if e.Err != nil {
+		t.failures.Add(1)
+	}
+}
+
+func (t latencyTracer) TraceConnecting(zhandle.ConnEvent)     {}
+func (t latencyTracer) TraceConnected(zhandle.ConnEvent)      {}
+func (t latencyTracer) TraceDisconnected(e zhandle.ConnEvent) { t.disconnects.Add(1) }
+
+// A tracer sees every request start and end, and the connection's life;
+// Stats gives the handle's counters at any time.
+func ExampleWithTracer() {
+	tracer := latencyTracer{
+		requests:      expvar.NewInt("zk_requests"),
+		failures:      expvar.NewInt("zk_failures"),
+		disconnects:   expvar.NewInt("zk_disconnects"),
+		latencyMicros: expvar.NewMap("zk_latency_us"),
+	}
+	h, err := zhandle.Init("127.0.0.1:2181", nil, 10*time.Second, zhandle.WithTracer(tracer))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Exists(context.Background(), "/", false); err != nil {
+		log.Fatal(err)
+	}
+	st := h.Stats()
+	fmt.Println(st.RequestsSent, st.PingRTT, st.Outstanding)
 }

@@ -34,6 +34,8 @@ type Handle struct {
 	watches       *hashtable.Tables
 	defaultRef    Watcher        // registers "the default watcher" (watch=true)
 	configTracker *configTracker // reads /zookeeper/config for WithConfigTracking
+	trace         tracers        // WithTracer's hooks
+	stats         counters       // for Stats
 
 	loopDone       chan struct{}      // closed when the I/O goroutine has ended
 	completionDone chan struct{}      // closed when the completion goroutine has ended
@@ -63,6 +65,7 @@ type Handle struct {
 	out           []byte                     // framed requests the loop has not taken yet
 	sent          completion.List            // requests queued or written, awaiting replies (sent_requests)
 	auths         []authInfo                 // every AddAuth, re-sent after each handshake (auth_list_head)
+	aclScratch    []serialize.ACL            // wireACLLocked's buffer
 	authSent      completion.List            // one entry per auth reply still due: the AddAuth waiter, or a placeholder for a re-send
 	xid           int32                      // the last xid handed out
 	stateWaiters  map[chan struct{}]struct{} // WaitConnected calls, told of every state change
@@ -120,6 +123,7 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 	}
 	h.defaultRef = defaultWatcher{h}
 	h.configTracker = &configTracker{h: h}
+	h.trace = newTracers(cfg.tracer)
 	h.closed, h.cancelClosed = context.WithCancel(context.Background())
 	h.SetWatcher(watcher)
 	h.recvTimeout.Store(int64(recvTimeout))
@@ -361,6 +365,7 @@ func (h *Handle) Close() error {
 	<-h.loopDone
 	h.c.probe.wg.Wait() // a read/write probe ends within its timeout
 	if first {
+		h.queueClosedEvent()
 		h.completions.Close()
 	}
 	if goid() != h.completionGoID.Load() {
@@ -381,7 +386,7 @@ func (h *Handle) Close() error {
 // its reply ends the loop.
 func (h *Handle) queueCloseSessionLocked() {
 	e := completion.Get()
-	start := h.beginFrameLocked(e, serialize.OpClose)
+	start := h.beginFrameLocked(e, serialize.OpClose, "")
 	if err := h.finishFrameLocked(e, start); err != nil {
 		completion.Put(e) // a bare header cannot exceed the frame limit
 	}
@@ -390,8 +395,9 @@ func (h *Handle) queueCloseSessionLocked() {
 // AddSessionWatcher registers w for every session event of the handle
 // from now on (Type EventSession: StateConnecting after a connection
 // loss, StateConnected or StateReadOnly once a session is established,
-// StateExpiredSession, StateAuthFailed), delivered on the completion
-// goroutine in order with watch events and callbacks. Unlike a watch it
+// StateExpiredSession, StateAuthFailed, and last StateClosed when the
+// handle is closed), delivered on the completion goroutine in order with
+// watch events and callbacks. Unlike a watch it
 // needs no node, and it lasts until remove is called or the handle is
 // closed; it is how a recipe holding a lock or a cache learns that what it
 // holds may be lost. A watcher also registered on nodes gets each session

@@ -71,7 +71,7 @@ func (o CreateOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
 	if len(o.ACL) == 0 {
 		return dst, fmt.Errorf("%w: empty ACL for %q", ErrInvalidACL, o.Path)
 	}
-	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, o.ACL, o.Mode, o.TTL), nil
+	return appendCreateRequest(appendMultiHeader(dst, op), op, h.serverPath(o.Path), o.Data, h.wireACLLocked(o.ACL), o.Mode, o.TTL), nil
 }
 
 func (o DeleteOp) appendOp(h *Handle, dst []byte) ([]byte, error) {
@@ -154,7 +154,7 @@ func (h *Handle) queueOps(e *completion.Entry, op serialize.OpCode, n int, appen
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, op)
+	start := h.beginFrameLocked(e, op, "")
 	for i := range n {
 		var err error
 		if h.out, err = appendOp(i, h.out); err != nil {

@@ -22,6 +22,7 @@ type config struct {
 	followConfig  bool
 	sasl          *saslCredentials // WithSASLDigest
 	tls           *tls.Config      // WithTLS
+	tracer        Tracer           // WithTracer
 }
 
 func defaultConfig() config {
@@ -30,6 +31,11 @@ func defaultConfig() config {
 		maxFrame: serialize.DefaultMaxBuffer,
 	}
 }
+
+// WithTracer sets the hooks the handle tells what it does: requests,
+// connections, session states and watch deliveries (see Tracer). Without
+// it nothing is traced, at the cost of a nil check per request.
+func WithTracer(t Tracer) Option { return func(c *config) { c.tracer = t } }
 
 // WithClientID resumes an existing session (the clientid argument of
 // zookeeper_init).

@@ -25,6 +25,7 @@ func (h *Handle) processReply(body []byte) error {
 			// The server answers in order, so it had this ping, and
 			// everything before it, when it answered.
 			h.markHeard(h.c.pingSent)
+			h.stats.pingRTT.Store(int64(time.Since(h.c.pingSent)))
 			h.c.pingSent = time.Time{}
 		}
 		return nil
@@ -51,7 +52,10 @@ func (h *Handle) processReply(body []byte) error {
 		return xidMismatch(hdr.Xid, want)
 	}
 	h.sent.PopFront()
+	h.countQueuedLocked()
 	h.mu.Unlock()
+	h.stats.inFlight.Add(-1)
+	h.traceEnd(e, Error(hdr.Err))
 	if hdr.Zxid > 0 {
 		// Only a request's reply moves last_zxid, as in zookeeper.c and
 		// ClientCnxn: a ping reply carries the server's newest zxid, which
@@ -114,6 +118,9 @@ func (h *Handle) processNotification(body []byte) error {
 	if len(e.Watchers) == 0 {
 		completion.Put(e)
 		return nil
+	}
+	if h.trace.watch != nil {
+		e.TraceStart = time.Now() // the event's arrival, for WatchDelivery.Delay
 	}
 	h.c.completed.PushBack(e)
 	return nil

@@ -41,13 +41,17 @@ func (h *Handle) admit(e *completion.Entry) error {
 }
 
 // beginFrameLocked gives e the next xid and starts its frame with the
-// request header (get_xid + serialize_RequestHeader); h.mu is held.
-func (h *Handle) beginFrameLocked(e *completion.Entry, op serialize.OpCode) int {
+// request header (get_xid + serialize_RequestHeader); h.mu is held. sp is
+// the request's server path ("" for none), for the tracer.
+func (h *Handle) beginFrameLocked(e *completion.Entry, op serialize.OpCode, sp string) int {
 	h.xid++
 	if h.xid <= 0 {
 		h.xid = 1 // negative xids are the special ones
 	}
 	e.Xid, e.Op = h.xid, op
+	if h.trace.request != nil {
+		e.TracePath = sp
+	}
 	var start int
 	h.out, start = serialize.BeginFrame(h.out)
 	hdr := serialize.RequestHeader{Xid: e.Xid, Type: int32(op)}
@@ -64,12 +68,17 @@ func (h *Handle) finishFrameLocked(e *completion.Entry, start int) error {
 		return fmt.Errorf("%w: %v request: %w", ErrBadArguments, e.Op, err)
 	}
 	h.sent.PushBack(e)
+	h.countQueuedLocked()
 	return nil
 }
 
-// commitLocked finishes the frame, releases h.mu and wakes the loop.
+// commitLocked finishes the frame, tells the tracer, releases h.mu and
+// wakes the loop.
 func (h *Handle) commitLocked(e *completion.Entry, start int) error {
 	err := h.finishFrameLocked(e, start)
+	if err == nil {
+		h.traceStartLocked(e)
+	}
 	h.mu.Unlock()
 	if err == nil {
 		h.loop.Wake()
@@ -122,16 +131,14 @@ func (h *Handle) queueCreate(e *completion.Entry, path string, data []byte, acl 
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, op)
-	h.out = appendCreateRequest(h.out, op, sp, data, acl, mode, ttl)
+	start := h.beginFrameLocked(e, op, sp)
+	h.out = appendCreateRequest(h.out, op, sp, data, h.wireACLLocked(acl), mode, ttl)
 	return h.commitLocked(e, start)
 }
 
 // appendCreateRequest appends a CreateTTLRequest for op createTTL, else a
 // CreateRequest.
-func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, acl []ACL, mode CreateMode, ttl time.Duration) []byte {
-	var buf aclBuf
-	wire := wireACL(acl, &buf)
+func appendCreateRequest(dst []byte, op serialize.OpCode, sp string, data []byte, wire []serialize.ACL, mode CreateMode, ttl time.Duration) []byte {
 	if op == serialize.OpCreateTTL {
 		req := serialize.CreateTTLRequest{Path: sp, Data: data, ACL: wire, Flags: int32(mode), TTL: ttl.Milliseconds()}
 		return req.Encode(dst)
@@ -169,7 +176,7 @@ func (h *Handle) queueDelete(e *completion.Entry, path string, version int32) er
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpDelete)
+	start := h.beginFrameLocked(e, serialize.OpDelete, sp)
 	req := serialize.DeleteRequest{Path: sp, Version: version}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
@@ -193,7 +200,7 @@ func (h *Handle) queueServerPathWatch(e *completion.Entry, op serialize.OpCode, 
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, op)
+	start := h.beginFrameLocked(e, op, sp)
 	// ExistsRequest, GetDataRequest, GetChildrenRequest and
 	// GetChildren2Request share one layout: path, watch flag.
 	req := serialize.GetDataRequest{Path: sp, Watch: w != nil}
@@ -209,7 +216,7 @@ func (h *Handle) queueSetData(e *completion.Entry, path string, data []byte, ver
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpSetData)
+	start := h.beginFrameLocked(e, serialize.OpSetData, sp)
 	req := serialize.SetDataRequest{Path: sp, Data: data, Version: version}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
@@ -225,7 +232,7 @@ func (h *Handle) queuePath(e *completion.Entry, op serialize.OpCode, path string
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, op)
+	start := h.beginFrameLocked(e, op, sp)
 	// These requests are all a single path string.
 	req := serialize.SyncRequest{Path: sp}
 	h.out = req.Encode(h.out)
@@ -243,9 +250,8 @@ func (h *Handle) queueSetACL(e *completion.Entry, path string, version int32, ac
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpSetACL)
-	var buf aclBuf
-	req := serialize.SetACLRequest{Path: sp, ACL: wireACL(acl, &buf), Version: version}
+	start := h.beginFrameLocked(e, serialize.OpSetACL, sp)
+	req := serialize.SetACLRequest{Path: sp, ACL: h.wireACLLocked(acl), Version: version}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
 }
@@ -254,7 +260,7 @@ func (h *Handle) queueReconfig(e *completion.Entry, joining, leaving, members st
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpReconfig)
+	start := h.beginFrameLocked(e, serialize.OpReconfig, "")
 	req := serialize.ReconfigRequest{JoiningServers: joining, LeavingServers: leaving, NewMembers: members, CurConfigID: fromConfig}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
@@ -264,6 +270,6 @@ func (h *Handle) queueWhoAmI(e *completion.Entry) error {
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpWhoAmI)
+	start := h.beginFrameLocked(e, serialize.OpWhoAmI, "")
 	return h.commitLocked(e, start) // the request is the header alone
 }

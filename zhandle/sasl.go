@@ -77,7 +77,7 @@ func (h *Handle) writeSASLToken(token []byte) {
 	h.sasl.xid = h.xid
 	h.mu.Unlock()
 	if c.woff == len(c.wbuf) {
-		c.wbuf, c.woff = c.wbuf[:0], 0
+		c.wbuf, c.woff, c.wcounted = c.wbuf[:0], 0, 0
 	}
 	buf, start := serialize.BeginFrame(c.wbuf)
 	hdr := serialize.RequestHeader{Xid: h.sasl.xid, Type: int32(serialize.OpSASL)}

@@ -69,20 +69,24 @@ func (h *Handle) establishSession(readOnly bool) {
 	if readOnly {
 		state = StateReadOnly
 	}
+	h.markHeard(c.lastSend) // the server answered what was written last: the handshake, or SASL's last step
 	h.mu.Lock()
 	h.setStateLocked(state)
 	prefix := h.appendAuthsLocked(c.wbuf[:0])
 	h.mu.Unlock()
 
 	c.wbuf = h.appendSetWatches(prefix)
-	c.woff = 0
+	c.woff, c.wcounted = 0, 0
 	c.phase = phaseEstablished
 	c.lastPing = time.Now()
-	h.markHeard(c.lastSend) // the server answered what was written last: the handshake, or SASL's last step
 	c.tried, c.tlsRefusals = 0, 0
+	if !c.lostAt.IsZero() {
+		h.stats.reconnects.Add(1)
+	}
 	c.lostAt = time.Time{}
 	c.probe.reset()
 	h.log.Info("session established", "server", c.addr, "timeout", h.RecvTimeout(), "readonly", readOnly)
+	h.traceConn(ConnTracer.TraceConnected, nil)
 	h.queueSessionEvent(state)
 	if h.cfg.followConfig {
 		h.configTracker.read()
@@ -166,4 +170,17 @@ func (h *Handle) queueSessionEvent(state State) {
 	}
 	h.mu.Unlock()
 	h.c.completed.PushBack(e)
+}
+
+// queueClosedEvent queues the last event of a closed handle, StateClosed,
+// for the session watchers (AddSessionWatcher) and the tracer: other
+// watchers are not told, as in the C client. The loop has ended.
+func (h *Handle) queueClosedEvent() {
+	e := newNotification(EventSession, StateClosed, "")
+	h.mu.Lock()
+	for _, sub := range h.sessionSubs {
+		e.Watchers = append(e.Watchers, sub)
+	}
+	h.mu.Unlock()
+	h.completions.Push(e)
 }

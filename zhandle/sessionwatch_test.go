@@ -122,3 +122,23 @@ func TestSessionAliveUntilPrecedesServerExpiry(t *testing.T) {
 		t.Errorf("SessionAliveUntil %v is less than half the timeout (%v) after the cut at %v", promise, h.RecvTimeout(), cutAt)
 	}
 }
+
+// Close ends with a StateClosed event for the session watchers, after
+// every callback of the requests it failed; other watchers get nothing.
+func TestAddSessionWatcherToldOfClose(t *testing.T) {
+	owner := newRealClient(t)
+	h := connectHandle(t, owner.connect, nil, sessionTimeout)
+	session, node := newRecorder(), newRecorder()
+	h.AddSessionWatcher(session)
+	if _, err := h.WExists(testContext(t), "/", node); err != nil {
+		t.Fatalf("WExists: %v", err)
+	}
+	failed := make(chan error, 1)
+	if err := h.ASync("/", func(err error, _ string) { failed <- err }); err != nil {
+		t.Fatal(err)
+	}
+	closeHandle(t, h)
+	recv(t, failed, "callback of the request queued before Close") // Close failed it
+	session.expect(t, sessionEvent(StateClosed))
+	node.expectNone(t)
+}

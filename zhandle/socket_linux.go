@@ -64,24 +64,24 @@ func connectResult(fd int) error {
 // no error is the end of the stream, errWouldBlock that nothing is there.
 func sockRead(fd int, p []byte) (int, error) {
 	n, err := unixio.Read(fd, p)
-	switch {
-	case err == errWouldBlock:
-		return 0, err
-	case err != nil:
-		return 0, os.NewSyscallError("read", err)
-	}
-	return n, nil
+	return sockResult("read", n, err)
 }
 
 // sockWrite writes what it can of p without blocking; errWouldBlock when
 // the socket's buffer is full.
 func sockWrite(fd int, p []byte) (int, error) {
 	n, err := unixio.Write(fd, p)
+	return sockResult("write", n, err)
+}
+
+// sockResult is the outcome of a non-blocking read or write: no byte
+// count with an error, EAGAIN as errWouldBlock, others wrapped.
+func sockResult(call string, n int, err error) (int, error) {
 	switch {
 	case err == errWouldBlock:
 		return 0, err
 	case err != nil:
-		return 0, os.NewSyscallError("write", err)
+		return 0, os.NewSyscallError(call, err)
 	}
 	return n, nil
 }

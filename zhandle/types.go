@@ -188,21 +188,36 @@ type ClientInfo struct {
 }
 
 // OpCode names a ZooKeeper operation (ZOO_*_OP), as the results of Multi
-// and MultiRead report them.
+// and MultiRead and the tracer's hooks report them.
 type OpCode = serialize.OpCode
 
-// Operation codes that Multi and MultiRead results carry.
+// Operation codes of the requests a Handle sends.
 const (
-	OpCreate          = serialize.OpCreate
-	OpCreate2         = serialize.OpCreate2
-	OpCreateContainer = serialize.OpCreateContainer
-	OpCreateTTL       = serialize.OpCreateTTL
-	OpDelete          = serialize.OpDelete
-	OpSetData         = serialize.OpSetData
-	OpCheck           = serialize.OpCheck
-	OpGetData         = serialize.OpGetData
-	OpGetChildren     = serialize.OpGetChildren
-	OpError           = serialize.OpError // the result of an operation of a failed transaction
+	OpCreate               = serialize.OpCreate
+	OpCreate2              = serialize.OpCreate2
+	OpCreateContainer      = serialize.OpCreateContainer
+	OpCreateTTL            = serialize.OpCreateTTL
+	OpDelete               = serialize.OpDelete
+	OpExists               = serialize.OpExists
+	OpGetData              = serialize.OpGetData
+	OpSetData              = serialize.OpSetData
+	OpGetACL               = serialize.OpGetACL
+	OpSetACL               = serialize.OpSetACL
+	OpGetChildren          = serialize.OpGetChildren
+	OpGetChildren2         = serialize.OpGetChildren2
+	OpSync                 = serialize.OpSync
+	OpCheck                = serialize.OpCheck
+	OpMulti                = serialize.OpMulti
+	OpMultiRead            = serialize.OpMultiRead
+	OpReconfig             = serialize.OpReconfig
+	OpCheckWatches         = serialize.OpCheckWatches
+	OpRemoveWatches        = serialize.OpRemoveWatches
+	OpAddWatch             = serialize.OpAddWatch
+	OpGetEphemerals        = serialize.OpGetEphemerals
+	OpGetAllChildrenNumber = serialize.OpGetAllChildrenNumber
+	OpWhoAmI               = serialize.OpWhoAmI
+	OpSetAuth              = serialize.OpSetAuth
+	OpError                = serialize.OpError // the result of an operation of a failed transaction
 )
 
 // ClientID identifies a session so that another handle can resume it

@@ -83,7 +83,7 @@ func (h *Handle) queueRemoveWatches(e *completion.Entry, path string, wt Watcher
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, op)
+	start := h.beginFrameLocked(e, op, sp)
 	req := serialize.RemoveWatchesRequest{Path: sp, Type: int32(h.wireWatcherType(sp, wt))} // CheckWatchesRequest has the same layout
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)
@@ -179,7 +179,7 @@ func (h *Handle) queueAddWatch(e *completion.Entry, path string, mode AddWatchMo
 	if err := h.admit(e); err != nil {
 		return err
 	}
-	start := h.beginFrameLocked(e, serialize.OpAddWatch)
+	start := h.beginFrameLocked(e, serialize.OpAddWatch, sp)
 	req := serialize.AddWatchRequest{Path: sp, Mode: int32(mode)}
 	h.out = req.Encode(h.out)
 	return h.commitLocked(e, start)

@@ -34,10 +34,12 @@ func (h *Handle) flush(now time.Time) {
 			h.socketFailed(err)
 			return
 		}
+		h.stats.bytesOut.Add(uint64(n))
 		if c.tls != nil {
 			c.tls.Wrote(n)
 		} else {
 			c.woff += n
+			h.countWritten()
 		}
 		c.lastSend = now
 	}
@@ -60,6 +62,7 @@ func (h *Handle) due() ([]byte, error) {
 	}
 	p := c.wbuf[c.woff:]
 	c.woff = len(c.wbuf)
+	h.countWritten() // sealed: as good as sent
 	return c.tls.Due(p)
 }
 
@@ -78,7 +81,7 @@ func (h *Handle) takeOutput() {
 	h.mu.Lock()
 	c.wbuf, h.out = h.out, c.wbuf[:0]
 	h.mu.Unlock()
-	c.woff = 0
+	c.woff, c.wcounted = 0, 0
 }
 
 // readSocket reads what the socket has and dispatches every whole frame.
@@ -104,6 +107,7 @@ func (h *Handle) readSocket(now time.Time) {
 			return
 		}
 		c.lastRecv = now
+		h.stats.bytesIn.Add(uint64(n))
 		if err := h.received(); err != nil {
 			h.log.Error("bad frame from server, dropping connection", "server", c.addr, "err", err)
 			h.dropConn(ErrConnectionLoss)
@@ -193,10 +197,11 @@ func (h *Handle) consumeFrames() error {
 // the server's SASL token during the exchange, a reply or notification
 // after.
 func (h *Handle) dispatch(body []byte) error {
-	switch h.c.phase {
-	case phaseHandshaking:
+	if h.c.phase == phaseHandshaking {
 		return h.finishHandshake(body)
-	case phaseSASL:
+	}
+	h.stats.framesIn.Add(1)
+	if h.c.phase == phaseSASL {
 		return h.processSASLReply(body)
 	}
 	return h.processReply(body)

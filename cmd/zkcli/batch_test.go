@@ -23,6 +23,8 @@ func TestRealServer(t *testing.T) {
 	t.Run("invocation", func(t *testing.T) { testInvocation(t, srv) })
 	t.Run("clientid", func(t *testing.T) { testClientID(t, srv) })
 	t.Run("terminal", func(t *testing.T) { testTerminal(t, srv) })
+	t.Run("lock", func(t *testing.T) { testLock(t, srv) })
+	t.Run("leader", func(t *testing.T) { testLeader(t, srv) })
 }
 
 // batchCase is one zkcli run: the setup script first (which must succeed
@@ -116,6 +118,16 @@ func batchCases() []batchCase {
 		{name: "deleteall-batches", setup: "create $R\ncreate $R/a\ncreate $R/a/b\ncreate $R/c\ncreate $R/c/d", stdin: "deleteall $R -b 1\nls $R\n", err: "Node does not exist: $R\n", code: 1},
 		{name: "deleteall-one-by-one", setup: "create $R\ncreate $R/a", stdin: "deleteall -b 0 $R\nstat $R\n", err: "Node does not exist: $R\n", code: 1},
 		{name: "deleteall-missing", args: []string{"deleteall", "$R"}, err: "Node does not exist: $R\n", code: 1},
+
+		// lock (the lock itself: lock_test.go)
+		{name: "lock-command", args: []string{"lock", "$R", "--", "sh", "-c", "echo held"}, stdin: "", out: "held\n"},
+		{name: "lock-command-fails", args: []string{"lock", "$R", "--", "sh", "-c", "exit 3"}, err: "sh: exit status 3\n", code: 1},
+		{name: "lock-script", stdin: "lock $R -- echo one\nlock $R -- echo two\nls $R\n", out: "one\ntwo\n[]\n"},
+		{name: "lock-usage", args: []string{"lock"}, err: "lock path [-- command [args...]]\n", code: 1},
+		{name: "lock-bad-path", args: []string{"lock", "relative", "--", "true"}, err: "bad arguments: \"relative/lock-\" is not the path of a node\n", code: 1},
+		// leader (the election itself: leader_test.go)
+		{name: "leader-usage", args: []string{"leader", "$R"}, err: "leader path id\n", code: 1},
+		{name: "leader-bad-path", args: []string{"leader", "relative", "id"}, err: "bad arguments: \"relative/latch-\" is not the path of a node\n", code: 1},
 
 		// ls, ls2, stat, exists, wexists, sync
 		{name: "ls", setup: "create $R\ncreate $R/b\ncreate $R/a", args: []string{"ls", "$R"}, out: "[a, b]\n"},

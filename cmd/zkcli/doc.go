@@ -58,6 +58,22 @@
 // verify certificate: x509: certificate signed by unknown authority").
 // connect and reinit keep these settings.
 //
+// # Locks and elections
+//
+// lock path [-- command [args...]] takes a lock on path that Apache
+// Curator's InterProcessMutex respects (package recipe/lock): it waits its
+// turn, runs the command with an empty standard input while holding the
+// lock, and releases it when the command exits; without a command it holds
+// the lock until interrupted. If the lock is lost meanwhile (the session
+// expired or may have, or the lock's node was deleted), the command gets
+// SIGTERM (SIGKILL 5 s later) and lock fails.
+//
+// leader path id joins the leader election at path as a participant that
+// Apache Curator's LeaderLatch recognises (package recipe/leader), with id
+// as its id, and prints what changes until interrupted: the participants
+// in their order (the leader first), "Became leader" and "Lost
+// leadership". Interrupted, it leaves the election.
+//
 // # Sessions
 //
 // -clientid file keeps the session id and password in file, in the layout
