@@ -147,19 +147,24 @@ func TestTraceEveryRequestOnce(t *testing.T) {
 
 	// Requests queued while the handle is cut off fail when it learns that
 	// its session expired meanwhile (another handle resumed and closed
-	// it); then Close.
+	// it); then Close. A refused connection attempt would fail them with
+	// ErrConnectionLoss first, so they are queued once the handle's next
+	// attempt has connected and its handshake is held.
 	proxy.Refuse(true)
 	proxy.Reset()
 	waitState(t, h, StateConnecting)
+	thief := connectHandle(t, owner.srv.Addr(), nil, sessionTimeout, WithClientID(h.ClientID()))
+	closeHandle(t, thief)
+	proxy.Blackhole()
+	proxy.Refuse(false)
+	waitProxy(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
 	for i := range late {
 		done.expect()
 		if err := h.AGet(fmt.Sprintf("/n%d", i), false, func(err error, _ []byte, _ *Stat) { done.complete(t, total+i, err) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	thief := connectHandle(t, owner.srv.Addr(), nil, sessionTimeout, WithClientID(h.ClientID()))
-	closeHandle(t, thief)
-	proxy.Refuse(false)
+	proxy.Resume()
 	done.wait(t)
 	closeHandle(t, h)
 	trace.check(t)
