@@ -144,7 +144,7 @@ func TestFailoverSetServers(t *testing.T) {
 // connecting.
 func TestFailoverClientSideExpiry(t *testing.T) {
 	const timeout = 2 * time.Second
-	srv := zktest.Standalone(t)
+	srv := startServer(t)
 	hole := zktest.NewFakeServer(t)
 	hole.SetDefault(zktest.NeverAnswer)
 

@@ -573,7 +573,7 @@ func testWhoAmI(t *testing.T, srv *zktest.Server) {
 func TestFeaturesWatchRestore(t *testing.T) {
 	// The server refuses packets over 150000 bytes: one SetWatches2 with
 	// every path of ServerRestart (about 160 KB) would be turned away.
-	srv := zktest.Standalone(t, zktest.WithJVMFlags("-Djute.maxbuffer=150000"))
+	srv := startServer(t, zktest.WithJVMFlags("-Djute.maxbuffer=150000"))
 
 	t.Run("ServerRestart", func(t *testing.T) {
 		w, ww := newRecorder(), newRecorder()

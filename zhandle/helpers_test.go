@@ -38,7 +38,8 @@ import (
 //   - outcomes counts the completions of many requests, holdInFlight has a
 //     proxy hold requests in flight, and a leakBaseline checks that Close
 //     leaves no goroutine or descriptor behind.
-//   - startEnsemble starts the 3-server ensembles that -short skips.
+//   - startServer and startEnsemble start the servers of a test's own,
+//     which -short skips; sharedServer is the one the others share.
 //
 // Timing is asserted only where it is the promise: a lower bound exactly,
 // an upper bound with lateness to spare, or tied to what makes it matter
@@ -347,6 +348,19 @@ func mustStat(t testing.TB, h *Handle, p string) Stat {
 func mustAddWatch(t testing.TB, h *Handle, p string, mode AddWatchMode, w Watcher) {
 	t.Helper()
 	must(t, fmt.Sprintf("AddWatch(%q, %v)", p, mode), h.AddWatch(testContext(t), p, mode, w))
+}
+
+// startServer starts a standalone server of the test's own, or skips t
+// under -short: a JVM takes seconds to start, so the inner loop keeps to
+// the fake server and the shared server (sharedServer). A test needs a
+// server of its own to stop or kill it, or for a configuration of its own
+// (TLS, SASL).
+func startServer(t *testing.T, opts ...zktest.Option) *zktest.Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a ZooKeeper server of its own")
+	}
+	return zktest.Standalone(t, opts...)
 }
 
 // startEnsemble starts a 3-server ensemble, or skips t under -short:

@@ -63,7 +63,7 @@ func wantAuthFailed(t *testing.T, h *Handle, rec *recorder, mechanism string, ca
 }
 
 func TestSASLDigestRequired(t *testing.T) {
-	srv := zktest.Standalone(t, zktest.WithSASLDigest(saslUsers), zktest.WithSASLRequired())
+	srv := startServer(t, zktest.WithSASLDigest(saslUsers), zktest.WithSASLRequired())
 	const secret = "/sasl-secret"
 
 	rec := newRecorder()
@@ -150,7 +150,7 @@ func TestSASLDigestRequired(t *testing.T) {
 // requiring it: a refused exchange is AUTHFAILED, and clients without
 // SASL keep working outside the sasl ACLs.
 func TestSASLDigestOptional(t *testing.T) {
-	srv := zktest.Standalone(t, zktest.WithSASLDigest(saslUsers))
+	srv := startServer(t, zktest.WithSASLDigest(saslUsers))
 	alice := connectHandle(t, srv.Addr(), nil, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
 	if _, err := alice.Create(testContext(t), "/opt", nil, saslACL, Persistent); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ import (
 // proxy, with a recorder as its watcher.
 func serverBehindProxy(t *testing.T) (*zktest.Server, *zktest.Proxy, *recorder, *Handle) {
 	t.Helper()
-	srv := zktest.Standalone(t)
+	srv := startServer(t)
 	proxy := zktest.NewProxy(t, srv.Addr())
 	rec := newRecorder()
 	return srv, proxy, rec, connectHandle(t, proxy.Addr(), rec, sessionTimeout)
@@ -178,7 +178,7 @@ func TestSessionExpiredByServer(t *testing.T) {
 // are sent again after a reconnect, before anything else: one added while
 // connected and one added while the server was down.
 func TestSessionAuthSurvivesRestart(t *testing.T) {
-	srv := zktest.Standalone(t)
+	srv := startServer(t)
 	rec := newRecorder()
 	h := connectHandle(t, srv.Addr(), rec, sessionTimeout)
 	ctx := testContext(t)

@@ -34,12 +34,12 @@ func startTLSServers(t *testing.T) tlsServers {
 	hosts := []string{"127.0.0.1", "localhost"}
 	good := ca.ServerCert(t, zktest.CertOptions{Hosts: hosts})
 	s := tlsServers{ca: ca}
-	s.want = zktest.Standalone(t, zktest.WithSASLDigest(saslUsers),
+	s.want = startServer(t, zktest.WithSASLDigest(saslUsers),
 		zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthWant}))
-	s.need = zktest.Standalone(t, zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthNeed}))
+	s.need = startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthNeed}))
 	yesterday := time.Now().Add(-24 * time.Hour)
 	old := ca.ServerCert(t, zktest.CertOptions{Hosts: hosts, NotBefore: yesterday.Add(-24 * time.Hour), NotAfter: yesterday})
-	s.expired = zktest.Standalone(t, zktest.WithTLS(zktest.ServerTLS{Cert: old}))
+	s.expired = startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: old}))
 	return s
 }
 
