@@ -30,6 +30,9 @@
 //     holding.
 //   - Default data (CuratorFrameworkFactory's defaultData): DefaultData,
 //     the local IP address as text.
+//   - Listeners (SharedCountListener, ServiceCacheListener): a
+//     Broadcast hands each new value to subscribers' channels without
+//     blocking the goroutine that publishes it.
 //
 // Every call that takes a context sends nothing when the context is
 // already done, as zhandle's calls do. Callbacks (DeleteGuaranteed's

@@ -51,7 +51,9 @@ type conn struct {
 	lastSend time.Time
 	lastRecv time.Time
 	lastPing time.Time // when the last ping was queued, or the session established
-	pingSent time.Time // when the ping awaiting its reply was queued; zero when none is
+
+	connectLimit time.Duration // WithConnectTimeout's bound on the silence before a session, doubled after each miss; 0 without
+	pingSent     time.Time     // when the ping awaiting its reply was queued; zero when none is
 
 	lastResolve time.Time // of the host names, for WithResolutionDelay
 	lostAt      time.Time // when the last established connection was lost; zero while established
@@ -72,6 +74,24 @@ type conn struct {
 	completed completion.List // async completions of this turn, pushed in one batch
 	woke      bool            // this turn woke a synchronous caller or the completion goroutine
 	stopped   bool            // the loop must end
+}
+
+// silenceLimit is how long the server may stay silent before the
+// connection is dropped: two thirds of the session timeout, or less until
+// the session is established when WithConnectTimeout asks for it.
+func (c *conn) silenceLimit(recvTimeout time.Duration) time.Duration {
+	limit := recvTimeout * 2 / 3
+	if c.phase != phaseEstablished && c.connectLimit > 0 {
+		limit = min(limit, c.connectLimit)
+	}
+	return limit
+}
+
+// connectMissed doubles WithConnectTimeout's bound after an attempt that
+// ran out, up to two thirds of the session timeout: a slow server gets
+// longer next time.
+func (c *conn) connectMissed(recvTimeout time.Duration) {
+	c.connectLimit = min(2*c.connectLimit, recvTimeout*2/3)
 }
 
 func (c *conn) init() {

@@ -76,10 +76,15 @@ func (d *driver) Interest() (fd int, events int16, timeout time.Duration) {
 	}
 	recvTimeout := h.RecvTimeout()
 	// One rule for connect, handshake and dead servers: 2/3 of the
-	// timeout without receiving anything drops the connection.
-	toRecv := recvTimeout*2/3 - now.Sub(c.lastRecv)
+	// timeout without receiving anything drops the connection; until the
+	// session is established, WithConnectTimeout may ask for less.
+	silence := c.silenceLimit(recvTimeout)
+	toRecv := silence - now.Sub(c.lastRecv)
 	if toRecv <= 0 {
 		h.log.Warn("no reply from server, dropping connection", "server", c.addr, "silent", now.Sub(c.lastRecv).Round(time.Millisecond))
+		if c.phase != phaseEstablished {
+			c.connectMissed(recvTimeout)
+		}
 		h.dropConn(ErrOperationTimeout)
 		return -1, 0, 0
 	}

@@ -130,6 +130,7 @@ func Init(hosts string, watcher Watcher, recvTimeout time.Duration, opts ...Opti
 	h.sessionID.Store(cfg.clientID.SessionID)
 	h.log = slog.New(sessionLogHandler{cfg.logger.Handler(), &h.sessionID})
 	h.c.init()
+	h.c.connectLimit = max(cfg.connectTimeout, 0)
 	h.c.seenRW = cfg.clientID.SessionID != 0 // a session given by the user exists (Java sets seenRwServerBefore)
 	h.log.Info("initiating", "hosts", hosts, "timeout", recvTimeout)
 	go h.runLoop()

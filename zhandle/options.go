@@ -12,17 +12,18 @@ import (
 type Option func(*config)
 
 type config struct {
-	clientID      ClientID
-	readOnly      bool
-	logger        *slog.Logger
-	deterministic bool
-	maxFrame      int
-	resolveDelay  time.Duration
-	clientExpiry  bool
-	followConfig  bool
-	sasl          *saslCredentials // WithSASLDigest
-	tls           *tls.Config      // WithTLS
-	tracer        Tracer           // WithTracer
+	clientID       ClientID
+	readOnly       bool
+	logger         *slog.Logger
+	deterministic  bool
+	maxFrame       int
+	resolveDelay   time.Duration
+	clientExpiry   bool
+	followConfig   bool
+	sasl           *saslCredentials // WithSASLDigest
+	tls            *tls.Config      // WithTLS
+	tracer         Tracer           // WithTracer
+	connectTimeout time.Duration    // WithConnectTimeout
 }
 
 func defaultConfig() config {
@@ -31,6 +32,16 @@ func defaultConfig() config {
 		maxFrame: serialize.DefaultMaxBuffer,
 	}
 }
+
+// WithConnectTimeout bounds how long a server may stay silent while a
+// connection is being set up (TCP connect, TLS, handshake, SASL): d, where
+// the C and Java clients allow two thirds of the session timeout. A server
+// that accepts connections but does not answer them, as a starting one
+// may, is then left for the next attempt sooner. After each attempt that
+// runs out, the bound doubles, up to two thirds of the session timeout, so
+// that a slow server is given the time it needs; it starts again at d once
+// a session is established. d <= 0 means no bound beyond the C client's.
+func WithConnectTimeout(d time.Duration) Option { return func(c *config) { c.connectTimeout = d } }
 
 // WithTracer sets the hooks the handle tells what it does: requests,
 // connections, session states and watch deliveries (see Tracer). Without

@@ -80,6 +80,7 @@ func (h *Handle) establishSession(readOnly bool) {
 	c.phase = phaseEstablished
 	c.lastPing = time.Now()
 	c.tried, c.tlsRefusals = 0, 0
+	c.connectLimit = max(h.cfg.connectTimeout, 0)
 	if !c.lostAt.IsZero() {
 		h.stats.reconnects.Add(1)
 	}

@@ -17,7 +17,7 @@ import (
 // TestRealServer runs zkcli against one real ZooKeeper: every command in
 // batch mode, scripts, the terminal, and session resumption.
 func TestRealServer(t *testing.T) {
-	srv := zktest.Standalone(t)
+	srv := zktest.Standalone(t, zktest.WithJVMFlags("-Dzookeeper.enforceQuota=true"))
 	t.Run("batch", func(t *testing.T) { testBatch(t, srv) })
 	t.Run("script", func(t *testing.T) { testScript(t, srv) })
 	t.Run("invocation", func(t *testing.T) { testInvocation(t, srv) })
@@ -25,6 +25,8 @@ func TestRealServer(t *testing.T) {
 	t.Run("terminal", func(t *testing.T) { testTerminal(t, srv) })
 	t.Run("lock", func(t *testing.T) { testLock(t, srv) })
 	t.Run("leader", func(t *testing.T) { testLeader(t, srv) })
+	t.Run("services", func(t *testing.T) { testServices(t, srv) })
+	t.Run("observe", func(t *testing.T) { testObserve(t, srv) })
 }
 
 // batchCase is one zkcli run: the setup script first (which must succeed
@@ -129,6 +131,20 @@ func batchCases() []batchCase {
 		{name: "leader-usage", args: []string{"leader", "$R"}, err: "leader path id\n", code: 1},
 		{name: "leader-bad-path", args: []string{"leader", "relative", "id"}, err: "bad arguments: \"relative/latch-\" is not the path of a node\n", code: 1},
 
+		// services (a registry written by recipe/discovery: services_test.go)
+		{name: "services", setup: "create $R\ncreate $R/db\ncreate $R/api\ncreate $R/api/bad {\n" +
+			`create $R/api/a1 '{"name" : "api", "id" : "a1", "port" : 8080, "payload" : {"@class" : "x.Y", "w" : [ 1 ]}, "serviceType" : "STATIC"}'`,
+			args: []string{"services", "$R"},
+			out: "api:\n  a1:\n    {\n      \"name\": \"api\",\n      \"id\": \"a1\",\n      \"port\": 8080,\n" +
+				"      \"payload\": {\n        \"@class\": \"x.Y\",\n        \"w\": [\n          1\n        ]\n      },\n" +
+				"      \"serviceType\": \"STATIC\"\n    }\n" +
+				"  bad: not an instance Curator can read (discovery: invalid service instance: unexpected end of JSON input)\n    {\n" +
+				"db:\n"},
+		{name: "services-missing", args: []string{"services", "$R"}},
+		{name: "services-binary", setup: "create $R\ncreate $R/s\ncreate -x $R/s/i 00ff", args: []string{"services", "$R"},
+			out: "s:\n  i: not an instance Curator can read (discovery: invalid service instance: invalid character '\\x00' looking for beginning of value)\n    \"\\x00\\xff\"\n"},
+		{name: "services-usage", args: []string{"services"}, err: "services basePath\n", code: 1},
+
 		// ls, ls2, stat, exists, wexists, sync
 		{name: "ls", setup: "create $R\ncreate $R/b\ncreate $R/a", args: []string{"ls", "$R"}, out: "[a, b]\n"},
 		{name: "ls-empty", setup: "create $R", args: []string{"ls", "$R"}, out: "[]\n"},
@@ -154,7 +170,7 @@ func batchCases() []batchCase {
 		{name: "setAcl-s", setup: "create $R", args: []string{"setAcl", "-s", "$R", "world:anyone:cdrwa"}, out: statLines(0, 0, 1, false, 0, 0)},
 		{name: "setAcl-version", setup: "create $R", args: []string{"setAcl", "-v", "4", "$R", "world:anyone:r"}, err: "version No is not valid : $R\n", code: 1},
 		{name: "setAcl-R", setup: "create $R\ncreate $R/a\ncreate $R/a/b", stdin: "setAcl -R $R world:anyone:rw\ngetAcl $R/a/b\n", out: "'world,'anyone\n: rw\n"},
-		{name: "setAcl-noauth", setup: "create $R\nsetAcl $R world:anyone:r", args: []string{"set", "$R", "x"}, err: "Authentication is not valid : $R\n", code: 1},
+		{name: "setAcl-noauth", setup: "create $R\nsetAcl $R world:anyone:r", args: []string{"set", "$R", "x"}, err: "Insufficient permission : $R\n", code: 1},
 		{name: "addauth", stdin: "addauth digest u:p\ncreate $R x auth::cdrwa\ngetAcl $R\n", out: "Created $R\n'digest,'" + digest("u:p") + "\n: cdrwa\n"},
 
 		// config, reconfig, watches
@@ -179,7 +195,7 @@ func batchCases() []batchCase {
 		{name: "verbose", args: []string{"verbose"}, out: "logging level set to DEBUG\n", anyStderr: true},
 		{name: "version", args: []string{"version"}, out: "ZooKeeper CLI version: zkloop zkcli " + version() + "\n"},
 		{name: "help-cmd", args: []string{"help", "ls"}, out: "ls [-s] [-w] [-R] path\n\tlist a node's children (-R: the whole subtree) (both)\n"},
-		{name: "help-missing-cmd", args: []string{"help", "listquota"}, out: "listquota path\n\tprint a quota (zkCli.sh)\n\tnot supported by this client yet: quotas\n"},
+		{name: "help-quota", args: []string{"help", "listquota"}, out: "listquota path\n\tprint a quota and the usage it limits (zkCli.sh)\n"},
 		{name: "quit", setup: "create $R", stdin: "ls $R\nquit\nls /nonexistent\n", out: "[]\n"},
 		{name: "exit", args: []string{"exit"}},
 		{name: "unknown", args: []string{"frobnicate", "/"}, err: "Command not found: frobnicate\n", code: 1},
@@ -210,9 +226,46 @@ func batchCases() []batchCase {
 		{name: "whoami-digest", stdin: "addauth digest u:p\nwhoami\n", out: "Auth scheme: User\nip: 127.0.0.1\ndigest: u\n"},
 		{name: "whoami-usage", args: []string{"whoami", "x"}, err: "whoami\n", code: 1},
 
-		// quotas are not supported yet
-		{name: "setquota", args: []string{"setquota", "-n", "2", "/"}, err: "not supported by this client yet: quotas\n", code: 1},
-		{name: "listquota", args: []string{"listquota", "/"}, err: "not supported by this client yet: quotas\n", code: 1},
+		// quotas; the server enforces hard limits
+		{name: "setquota", setup: "create $R", stdin: "setquota -n 5 $R\nlistquota $R\nget /zookeeper/quota$R/zookeeper_limits\nget /zookeeper/quota$R/zookeeper_stats\n",
+			out: "Output quota for $R count=5,bytes=-1=;byteHardLimit=-1;countHardLimit=-1\nOutput stat for $R count=1,bytes=0\n" +
+				"count=5,bytes=-1=;byteHardLimit=-1;countHardLimit=-1\ncount=1,bytes=0\n",
+			err: "absolute path is /zookeeper/quota$R/zookeeper_limits\n"},
+		{name: "setquota-update", setup: "create $R\nsetquota -n 5 $R", stdin: "setquota -b 100 $R\nsetquota -B 200 $R\nlistquota $R\n",
+			out: "Output quota for $R count=5,bytes=100=;byteHardLimit=200;countHardLimit=-1\nOutput stat for $R count=1,bytes=0\n",
+			err: "absolute path is /zookeeper/quota$R/zookeeper_limits\n"},
+		{name: "setquota-hard-count", setup: "create $R\nsetquota -N 2 $R\ncreate $R/a", stdin: "create $R/b\ncreate $R/a/b\nlistquota $R\n",
+			out: "Output quota for $R count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=2\nOutput stat for $R count=2,bytes=0\n",
+			err: "Quota has exceeded : $R/b\nQuota has exceeded : $R/a/b\nabsolute path is /zookeeper/quota$R/zookeeper_limits\n", code: 1},
+		{name: "setquota-hard-bytes", setup: "create $R\nsetquota -B 3 $R", stdin: "set $R abc\nset $R abcd\nget $R\n", out: "abc\n", err: "Quota has exceeded : $R\n", code: 1},
+		{name: "setquota-soft", setup: "create $R\nsetquota -n 1 $R", args: []string{"create", "$R/a"}, out: "Created $R/a\n"},
+		{name: "setquota-warn-count", setup: "create $R\ncreate $R/a\ncreate $R/b", args: []string{"setquota", "-N", "2", "$R"},
+			out: "[Warning]: the count quota you create is less than the existing count:3\n"},
+		{name: "setquota-warn-bytes", setup: "create $R abcd\nsetquota -n 1 $R", args: []string{"setquota", "-b", "2", "$R"},
+			out: "[Warning]: the bytes quota you create is less than the existing bytes:4\n"},
+		{name: "setquota-missing", args: []string{"setquota", "-n", "1", "$R"}, err: "$R does not exist.\n", code: 1},
+		{name: "setquota-parent", setup: "create $R\ncreate $R/a\nsetquota -n 5 $R", args: []string{"setquota", "-n", "1", "$R/a"}, err: "$R/a has a parent $R which has a quota\n", code: 1},
+		{name: "setquota-child", setup: "create $R\ncreate $R/a\ncreate $R/a/b\ncreate $R/c\nsetquota -n 5 $R/a/b\nsetquota -n 5 $R/c", args: []string{"setquota", "-n", "1", "$R"},
+			err: "$R has a child $R/c which has a quota\n", code: 1},
+		{name: "setquota-quota-root", args: []string{"setquota", "-n", "1", "/zookeeper/quota$R"}, err: "cannot set a quota under the path: /zookeeper/quota\n", code: 1},
+		{name: "setquota-root", args: []string{"setquota", "-n", "1", "/"}, err: "bad arguments: invalid path \"/zookeeper/quota/\": trailing slash\n", code: 1},
+		{name: "setquota-zero", setup: "create $R", args: []string{"setquota", "-n", "0", "$R"}, err: "the num quota must be greater than zero\n", code: 1},
+		{name: "setquota-negative-bytes", setup: "create $R", args: []string{"setquota", "-B", "-1", "$R"}, err: "the bytes quota must be greater than or equal to zero\n", code: 1},
+		{name: "setquota-not-a-number", setup: "create $R", args: []string{"setquota", "-n", "abc", "$R"}, err: "NumberFormatException happens when parsing the option value\n", code: 1},
+		{name: "setquota-int-overflow", setup: "create $R", args: []string{"setquota", "-N", "3000000000", "$R"}, err: "NumberFormatException happens when parsing the option value\n", code: 1},
+		{name: "setquota-no-option", setup: "create $R", args: []string{"setquota", "$R"},
+			err: "Missing required option: [-n num soft quota, -b bytes soft quota, -N num hard quota, -B bytes hard quota]\n", code: 1},
+		{name: "setquota-two-options", setup: "create $R", args: []string{"setquota", "-n", "1", "-b", "2", "$R"}, err: "-n and -b cannot be combined: give one of -n, -b, -N, -B\n", code: 1},
+		{name: "setquota-usage", args: []string{"setquota", "-n", "1"}, err: "setquota -n|-b|-N|-B val path\n", code: 1},
+		{name: "listquota-none", setup: "create $R", args: []string{"listquota", "$R"},
+			err: "absolute path is /zookeeper/quota$R/zookeeper_limits\nquota for $R does not exist.\n", code: 1},
+		{name: "delquota-limit", setup: "create $R\nsetquota -n 5 $R\nsetquota -N 1 $R", stdin: "delquota -N $R\ncreate $R/a\nlistquota $R\n",
+			out: "Created $R/a\nOutput quota for $R count=5,bytes=-1=;byteHardLimit=-1;countHardLimit=-1\nOutput stat for $R count=2,bytes=0\n",
+			err: "absolute path is /zookeeper/quota$R/zookeeper_limits\n"},
+		{name: "delquota", setup: "create $R\ncreate $R/a\nsetquota -n 5 $R/a", stdin: "delquota $R/a\nsetquota -n 5 $R\nls /zookeeper/quota$R\n",
+			out: "[zookeeper_limits, zookeeper_stats]\n"},
+		{name: "delquota-none", args: []string{"delquota", "$R"}, out: "Quota does not exist for $R\n"},
+		{name: "delquota-two-options", args: []string{"delquota", "-N", "-B", "$R"}, err: "-N and -B cannot be combined: give one of -n, -b, -N, -B\n", code: 1},
 	}
 }
 
@@ -315,8 +368,8 @@ func testInvocation(t *testing.T, srv *zktest.Server) {
 		{"cli_mt-short", nil, []string{"-h" + addr, "-c", "ls /zookeeper"}, result{"[config, quota]\n", "", 0}},
 		{"env", []string{"ZOOKEEPER_SERVERS=" + addr}, []string{"ls", "/zookeeper"}, result{"[config, quota]\n", "", 0}},
 		{"wait", nil, []string{"-server", addr, "-waitforconnection", "-timeout", "5s", "ls", "/zookeeper"}, result{"[config, quota]\n", "", 0}},
-		{"unreachable", nil, []string{"-server", "127.0.0.1:1", "ls", "/"}, result{"", "KeeperErrorCode = ConnectionLoss for /\n", 1}},
-		{"unreachable-wait", nil, []string{"-server", "127.0.0.1:1", "-timeout", "500", "-waitforconnection", "ls", "/"}, result{"", "KeeperErrorCode = ConnectionLoss\n", 1}},
+		{"unreachable", nil, []string{"-server", "127.0.0.1:1", "-timeout", "500", "ls", "/"}, result{"", noSession + "127.0.0.1:1 within 500ms: KeeperErrorCode = ConnectionLoss\n", 1}},
+		{"unreachable-wait", nil, []string{"-server", "127.0.0.1:1/app", "-timeout", "1s", "-waitforconnection", "ls", "/"}, result{"", noSession + "127.0.0.1:1 within 1s: KeeperErrorCode = ConnectionLoss\n", 1}},
 		{"help", nil, []string{"-help"}, result{usageText(), "", 0}},
 		{"bad-option", nil, []string{"-frob"}, result{"", "Unknown option: -frob\n" + usageText(), 2}},
 		{"bad-timeout", nil, []string{"-timeout", "soon"}, result{"", "-timeout \"soon\": want milliseconds or a duration such as 30s\n" + usageText(), 2}},

@@ -24,7 +24,6 @@ type command struct {
 	minArgs int     // positional arguments after the name
 	maxArgs int     // -1: any number
 	local   bool    // runs without a session
-	missing string  // not supported yet: the missing feature
 	run     func(ctx context.Context, s *shell, h *zhandle.Handle, o opts) error
 }
 
@@ -128,9 +127,12 @@ func init() {
 		{
 			name:    "delquota",
 			usage:   "[-n|-b|-N|-B] path",
-			about:   "delete a quota",
+			about:   "delete a quota, or one of its limits",
 			from:    "zkCli.sh",
-			missing: "quotas",
+			spec:    optSpec{"n", "b", "N", "B"},
+			minArgs: 1,
+			maxArgs: 1,
+			run:     cmdDelQuota,
 		},
 		{
 			name:    "exists",
@@ -215,9 +217,11 @@ func init() {
 		{
 			name:    "listquota",
 			usage:   "path",
-			about:   "print a quota",
+			about:   "print a quota and the usage it limits",
 			from:    "zkCli.sh",
-			missing: "quotas",
+			minArgs: 1,
+			maxArgs: 1,
+			run:     cmdListQuota,
 		},
 		{
 			name:    "lock",
@@ -309,6 +313,15 @@ func init() {
 			run:     cmdRemoveWatches,
 		},
 		{
+			name:    "services",
+			usage:   "basePath",
+			about:   "list the Curator service registry (curator-x-discovery) under basePath, the instances' JSON pretty-printed",
+			from:    "zkcli",
+			minArgs: 1,
+			maxArgs: 1,
+			run:     cmdServices,
+		},
+		{
 			name:    "set",
 			usage:   "[-s] [-v version] [-b|-x] path data",
 			about:   "set a node's data (-b base64, -x hex)",
@@ -331,9 +344,12 @@ func init() {
 		{
 			name:    "setquota",
 			usage:   "-n|-b|-N|-B val path",
-			about:   "set a quota",
+			about:   "set a limit on the nodes (-n, -N hard) or bytes (-b, -B hard) under a node",
 			from:    "zkCli.sh",
-			missing: "quotas",
+			spec:    optSpec{"n:", "b:", "N:", "B:"},
+			minArgs: 1,
+			maxArgs: 1,
+			run:     cmdSetQuota,
 		},
 		{
 			name:    "stat",
@@ -344,6 +360,13 @@ func init() {
 			minArgs: 1,
 			maxArgs: 1,
 			run:     cmdStat,
+		},
+		{
+			name:    "stats",
+			about:   "print the session's counters: requests, bytes, reconnects, ping round trip, queues",
+			from:    "zkcli",
+			maxArgs: 0,
+			run:     cmdStats,
 		},
 		{
 			name:    "sync",
@@ -406,9 +429,6 @@ func cmdHelp(_ context.Context, s *shell, _ *zhandle.Handle, o opts) error {
 			return fmt.Errorf("Command not found: %s", o.args[1])
 		}
 		fmt.Fprintf(s.out, "%s\n\t%s (%s)\n", c.usageLine(), c.about, c.from)
-		if c.missing != "" {
-			fmt.Fprintf(s.out, "\tnot supported by this client yet: %s\n", c.missing)
-		}
 		return nil
 	}
 	writeUsage(s.out)
@@ -416,17 +436,13 @@ func cmdHelp(_ context.Context, s *shell, _ *zhandle.Handle, o opts) error {
 }
 
 // writeUsage prints the invocation and every command, as zkCli.sh's usage
-// does, marking those that wait for a missing feature.
+// does.
 func writeUsage(w io.Writer) {
-	fmt.Fprintln(w, "zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r] [-clientid file] [-waitforconnection] [-d]\n"+
+	fmt.Fprintln(w, "zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r] [-clientid file] [-waitforconnection] [-d] [-trace]\n"+
 		"      [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]\n"+
 		"      [-sasl-user name [-sasl-password-file file | -sasl-password password]] [-c cmd | cmd args]")
 	for _, c := range commands {
-		line := "\t" + c.usageLine()
-		if c.missing != "" {
-			line += "  (not supported by this client yet: " + c.missing + ")"
-		}
-		fmt.Fprintln(w, line)
+		fmt.Fprintln(w, "\t"+c.usageLine())
 	}
 }
 

@@ -5,7 +5,7 @@
 // and edits lines with history and tab completion on a terminal.
 //
 //	zkcli [-server host:port,...[/chroot]] [-timeout ms|duration] [-r]
-//	      [-clientid file] [-waitforconnection] [-d]
+//	      [-clientid file] [-waitforconnection] [-d] [-trace]
 //	      [-tls] [-tls-ca file] [-tls-cert file -tls-key file] [-tls-server-name name]
 //	      [-sasl-user name [-sasl-password-file file | -sasl-password password]]
 //	      [-c cmd | cmd args...]
@@ -19,11 +19,15 @@
 // A command after the options, or one or more -c, runs and exits. Without
 // one, when standard input is not a terminal, each of its lines is a
 // command (blank lines and lines starting with # are skipped). Either way
-// output goes to stdout without prompts, each failed command prints one
-// line on stderr in zkCli.sh's words ("Node does not exist: /a"), and the
-// exit status is 0 only when every command succeeded (1 otherwise, 2 for a
-// bad invocation, 130 after SIGINT). Otherwise the shell is interactive:
-// the prompt "[zk: server(STATE) n] ", line editing, history kept in
+// the first command that needs the session waits for it, trying the
+// servers in turn until -timeout: a server that has just started refuses,
+// drops or leaves unanswered the first connections. When no server serves
+// in time zkcli names the servers it tried, runs no further command and
+// exits with 1. Output goes to stdout without prompts, each failed command
+// prints one line on stderr in zkCli.sh's words ("Node does not exist:
+// /a"), and the exit status is 0 only when every command succeeded (1
+// otherwise, 2 for a bad invocation, 130 after SIGINT). Otherwise the
+// shell is interactive: the prompt "[zk: server(STATE) n] ", line editing, history kept in
 // ~/.zkcli_history ($ZKCLI_HISTORY overrides), tab completion of commands
 // and znode paths, Ctrl-C to drop the line or cancel the running command,
 // Ctrl-D to leave, and watch and session events printed above the line
@@ -73,6 +77,25 @@
 // as its id, and prints what changes until interrupted: the participants
 // in their order (the leader first), "Became leader" and "Lost
 // leadership". Interrupted, it leaves the election.
+//
+// # Quotas
+//
+// setquota, listquota and delquota keep quotas where ZooKeeper 3.8 does,
+// under /zookeeper/quota, in its formats ("count=5,bytes=-1=;
+// byteHardLimit=-1;countHardLimit=2"), with zkCli.sh's checks and
+// messages; listquota, as zkCli.sh, names the node it reads on stderr
+// ("absolute path is ..."). The server counts the nodes and bytes under a
+// quota; it refuses writes past a hard limit (-N, -B) only when started
+// with -Dzookeeper.enforceQuota=true ("Quota has exceeded : /a/b"), and
+// only logs a warning past a soft one (-n, -b).
+//
+// # Observing the client
+//
+// stats prints the session's counters (zhandle.Stats): requests and replies,
+// bytes each way, reconnects, the last ping's round trip, pending and
+// outstanding requests, the server. -trace prints a line on stderr for each
+// request as it ends: "trace: getData /app 0.214 ms ok", or the error's
+// name (NoNode, ConnectionLoss, ...) for "ok".
 //
 // # Sessions
 //

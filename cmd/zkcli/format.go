@@ -193,11 +193,12 @@ var cliMessages = map[zhandle.Error]string{
 	zhandle.ErrNotEmpty:                "Node not empty: ",
 	zhandle.ErrNotReadOnly:             "Not a read-only call: ",
 	zhandle.ErrInvalidACL:              "Acl is not valid : ",
-	zhandle.ErrNoAuth:                  "Authentication is not valid : ",
+	zhandle.ErrNoAuth:                  "Insufficient permission : ",
 	zhandle.ErrBadArguments:            "Arguments are not valid : ",
 	zhandle.ErrBadVersion:              "version No is not valid : ",
+	zhandle.ErrQuotaExceeded:           "Quota has exceeded : ",
 	zhandle.ErrReconfigInProgress:      "Another reconfiguration is in progress -- concurrent reconfigs not supported (yet)",
-	zhandle.ErrNewConfigNoQuorum: "No quorum of new config is connected and up-to-date with the leader of last commmitted config" +
+	zhandle.ErrNewConfigNoQuorum: "No quorum of new config is connected and up-to-date with the leader of last committed config" +
 		" - try invoking reconfiguration after new servers are connected and synced",
 }
 

@@ -90,6 +90,8 @@ func parseInvocation(args []string, getenv func(string) string) (invocation, err
 			inv.readOnly = true
 		case "waitforconnection":
 			inv.wait = true
+		case "trace":
+			inv.trace = true
 		case "d", "debug":
 			inv.debug = true
 		case "tls":
@@ -174,7 +176,11 @@ func run(ctx context.Context, stopInterrupt func(), args []string, getenv func(s
 	return batch(ctx, inv, stdin, stdout, stderr)
 }
 
-// batch runs the command given, or the lines of stdin.
+// batch runs the command given, or the lines of stdin. The first command
+// that needs the session waits for it (shell.Run): a server that has just
+// started drops the first connections, which would fail the first
+// commands with ConnectionLoss. When no session comes, no command runs
+// after that one.
 func batch(ctx context.Context, inv invocation, stdin io.Reader, stdout, stderr io.Writer) int {
 	out, errOut := &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
 	s := newShell(inv.session, out, errOut, out, false)
@@ -183,6 +189,9 @@ func batch(ctx context.Context, inv invocation, stdin io.Reader, stdout, stderr 
 	}
 	if err := start(ctx, s); err != nil {
 		fmt.Fprintln(errOut, err)
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
 		return exitFailed
 	}
 	defer finish(s)
@@ -202,6 +211,9 @@ func batch(ctx context.Context, inv invocation, stdin io.Reader, stdout, stderr 
 			if err != nil {
 				s.report(err)
 				ok = false
+			}
+			if errors.As(err, new(*noSessionError)) {
+				break
 			}
 		}
 	default:

@@ -22,6 +22,7 @@ type session struct {
 	readOnly     bool          // -r: accept a read-only server
 	clientIDFile string        // -clientid: resume the session saved there, save new ones
 	wait         bool          // -waitforconnection
+	trace        bool          // -trace: a line per request on stderr
 	security                   // TLS and SASL
 }
 
@@ -32,7 +33,7 @@ type session struct {
 type shell struct {
 	out, errOut, events io.Writer
 	loc                 *time.Location // for ctime and mtime
-	interactive         bool           // session events are printed, the prompt is shown
+	interactive         bool           // session events are printed, the prompt is shown; else batch mode
 	cfg                 session
 	logLevel            *slog.LevelVar
 	logger              *slog.Logger
@@ -43,6 +44,7 @@ type shell struct {
 	mu       sync.Mutex
 	h        *zhandle.Handle // nil once closed
 	host     string          // connect string of h
+	unwaited bool            // batch mode: h's session is to be waited for before a command needs it
 	savedID  int64           // the session id last written to cfg.clientIDFile
 	history  map[int]string  // this session's commands by number (history, redo)
 	count    int             // number of commands run, the prompt's counter
@@ -79,20 +81,56 @@ func (s *shell) quietLevel() slog.Level {
 
 // handle returns the current handle, or nil when the session was closed.
 func (s *shell) handle() *zhandle.Handle {
+	h, _ := s.current()
+	return h
+}
+
+// current returns the current handle, or nil, and its connect string.
+func (s *shell) current() (*zhandle.Handle, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.h
+	return s.h, s.host
 }
 
 // connect closes the current session, if any, and starts a new one on
-// host, resuming id when it is not zero. With -waitforconnection it waits
-// for the session within the session timeout.
+// host, resuming id when it is not zero. With -waitforconnection, or when
+// resuming, it waits for the session within the session timeout, while
+// the handle tries the servers in turn; in batch mode Run waits before the
+// first command that needs the session, so that local commands (help,
+// version) run without one.
 func (s *shell) connect(ctx context.Context, host string, id zhandle.ClientID) error {
+	if err := s.open(host, id); err != nil {
+		return err
+	}
+	if !s.cfg.wait && id.SessionID == 0 {
+		return nil
+	}
+	err := s.waitSession(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case id.SessionID != 0 && errors.Is(err, zhandle.ErrSessionExpired):
+		// The saved session is gone: start a new one, as cli_mt would
+		// have to be restarted without its myid file.
+		fmt.Fprintf(s.errOut, "Session %s has expired; starting a new session\n", javaHex(id.SessionID))
+		return s.connect(ctx, host, zhandle.ClientID{})
+	case !s.cfg.wait && s.interactive:
+		return nil // resuming, and the server is slow: commands will wait or fail
+	}
+	return s.noSession(err)
+}
+
+// open closes the current session, if any, and starts a handle on host,
+// resuming id when it is not zero.
+func (s *shell) open(host string, id zhandle.ClientID) error {
 	s.closeHandle()
 	w := &sessionWatcher{s: s, ready: make(chan struct{})}
-	options := append([]zhandle.Option{zhandle.WithLogger(s.logger)}, s.cfg.security.options()...)
+	options := append([]zhandle.Option{zhandle.WithLogger(s.logger), zhandle.WithConnectTimeout(connectTimeout)}, s.cfg.security.options()...)
 	if s.cfg.readOnly {
 		options = append(options, zhandle.WithReadOnly())
+	}
+	if s.cfg.trace {
+		options = append(options, zhandle.WithTracer(&requestPrinter{w: s.errOut}))
 	}
 	if id.SessionID != 0 {
 		options = append(options, zhandle.WithClientID(id))
@@ -104,29 +142,58 @@ func (s *shell) connect(ctx context.Context, host string, id zhandle.ClientID) e
 	w.h = h
 	close(w.ready)
 	s.mu.Lock()
-	s.h, s.host = h, host
+	s.h, s.host, s.unwaited = h, host, !s.interactive
 	s.mu.Unlock()
 	s.stateChanged()
-	if !s.cfg.wait && id.SessionID == 0 {
-		return nil
-	}
-	wctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+	return nil
+}
+
+// connectTimeout bounds a server's silence while a connection is set up
+// (zhandle.WithConnectTimeout), doubling after each miss: a ZooKeeper 3.8
+// server that is starting sometimes neither answers nor closes a
+// connection, and without the bound the handle, as the C client, would
+// wait two thirds of the session timeout (20 s by default) before it
+// tries again.
+const connectTimeout = time.Second
+
+// waitSession waits for the session of the current handle within the
+// session timeout.
+func (s *shell) waitSession(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
-	err = h.WaitConnected(wctx)
+	defer func() {
+		s.mu.Lock()
+		s.unwaited = false
+		s.mu.Unlock()
+	}()
+	h, _ := s.current()
+	return h.WaitConnected(ctx)
+}
+
+// noSessionError is the failure to get a session; in batch mode the
+// commands after it do not run.
+type noSessionError struct{ msg string }
+
+func (e *noSessionError) Error() string { return e.msg }
+
+// noSession explains why waitSession failed, naming the servers when none
+// served in time. An interruption stays as it is.
+func (s *shell) noSession(err error) error {
 	switch {
-	case err == nil:
-		return nil
-	case id.SessionID != 0 && errors.Is(err, zhandle.ErrSessionExpired):
-		// The saved session is gone: start a new one, as cli_mt would
-		// have to be restarted without its myid file.
-		fmt.Fprintf(s.errOut, "Session %s has expired; starting a new session\n", javaHex(id.SessionID))
-		return s.connect(ctx, host, zhandle.ClientID{})
-	case !s.cfg.wait:
-		return nil // resuming, and the server is slow: commands will wait or fail
+	case errors.Is(err, context.Canceled):
+		return err
 	case errors.Is(err, context.DeadlineExceeded):
-		return errors.New(errorLine(zhandle.ErrConnectionLoss, ""))
+		_, host := s.current()
+		return &noSessionError{fmt.Sprintf("Could not establish a session with %s within %v: %s",
+			strings.Join(serverList(host), ", "), s.cfg.timeout, errorLine(zhandle.ErrConnectionLoss, ""))}
 	}
-	return errors.New(errorLine(err, ""))
+	return &noSessionError{errorLine(err, "")}
+}
+
+// serverList returns the servers of a connect string, without the chroot.
+func serverList(connect string) []string {
+	hosts, _, _ := strings.Cut(connect, "/")
+	return strings.Split(hosts, ",")
 }
 
 // closeHandle ends the session (zookeeper_close) and forgets the handle.
@@ -262,9 +329,6 @@ func (s *shell) Run(ctx context.Context, words []string) error {
 	if c == nil {
 		return fmt.Errorf("Command not found: %s", words[0])
 	}
-	if c.missing != "" {
-		return fmt.Errorf("not supported by this client yet: %s", c.missing)
-	}
 	o, err := c.spec.parse(words)
 	if err == nil && (len(o.args)-1 < c.minArgs || c.maxArgs >= 0 && len(o.args)-1 > c.maxArgs) {
 		return errors.New(c.usageLine())
@@ -274,8 +338,8 @@ func (s *shell) Run(ctx context.Context, words []string) error {
 	}
 	var h *zhandle.Handle
 	if !c.local {
-		if h = s.handle(); h == nil {
-			return errors.New("Not connected")
+		if h, err = s.sessionHandle(ctx); err != nil {
+			return err
 		}
 	}
 	err = c.run(ctx, s, h, o)
@@ -283,6 +347,24 @@ func (s *shell) Run(ctx context.Context, words []string) error {
 		return authFailure(h, err)
 	}
 	return err
+}
+
+// sessionHandle returns the handle for a command that needs the session;
+// in batch mode the first such command waits for the session.
+func (s *shell) sessionHandle(ctx context.Context) (*zhandle.Handle, error) {
+	s.mu.Lock()
+	h, unwaited := s.h, s.unwaited
+	s.mu.Unlock()
+	switch {
+	case h == nil:
+		return nil, errors.New("Not connected")
+	case !unwaited:
+		return h, nil
+	}
+	if err := s.waitSession(ctx); err != nil {
+		return nil, s.noSession(err)
+	}
+	return s.handle(), nil
 }
 
 // authFailure is the error of a command that failed on a handle whose TLS
@@ -313,6 +395,9 @@ func (s *shell) runScript(ctx context.Context, r io.Reader) bool {
 			if err != nil {
 				s.report(err)
 				ok = false
+			}
+			if errors.As(err, new(*noSessionError)) {
+				return false
 			}
 		}
 		if readErr != nil {

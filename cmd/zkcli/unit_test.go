@@ -187,7 +187,7 @@ func TestErrorLine(t *testing.T) {
 		{zhandle.ErrNodeExists, "/x", "Node already exists: /x"},
 		{zhandle.ErrNotEmpty, "/x", "Node not empty: /x"},
 		{zhandle.ErrBadVersion, "/x", "version No is not valid : /x"},
-		{zhandle.ErrNoAuth, "/x", "Authentication is not valid : /x"},
+		{zhandle.ErrNoAuth, "/x", "Insufficient permission : /x"},
 		{zhandle.ErrInvalidACL, "/x", "Acl is not valid : /x"},
 		{zhandle.ErrNoChildrenForEphemerals, "/x", "Ephemerals cannot have children: /x"},
 		{zhandle.ErrConnectionLoss, "/x", "KeeperErrorCode = ConnectionLoss for /x"},

@@ -1,8 +1,11 @@
 package recipetest
 
 import (
+	"testing"
+
 	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zhandle"
 )
 
 // Request is one request a client sent, as a Proxy recorded it: its
@@ -44,4 +47,23 @@ func Count(reqs []Request, op serialize.OpCode) int {
 		}
 	}
 	return n
+}
+
+// SentNothing checks that h has sent nothing through p since
+// RecordClientFrames: it sends a Sync, whose reply comes after those of
+// anything sent before it, and expects it to be the only request
+// recorded. It is how a test shows that a call on a context already done
+// sent nothing.
+func SentNothing(t testing.TB, h *zhandle.Handle, p *zktest.Proxy) {
+	t.Helper()
+	if _, err := h.Sync(Context(t), "/"); err != nil {
+		t.Fatal(err)
+	}
+	var ops []serialize.OpCode
+	for _, r := range Requests(p) {
+		ops = append(ops, r.Op)
+	}
+	if len(ops) != 1 || ops[0] != serialize.OpSync {
+		t.Errorf("requests sent: %v, want only the Sync", ops)
+	}
 }
