@@ -128,6 +128,10 @@ func TestSessionAliveUntilPrecedesServerExpiry(t *testing.T) {
 func TestAddSessionWatcherToldOfClose(t *testing.T) {
 	owner := newRealClient(t)
 	h := connectHandle(t, owner.connect, nil, sessionTimeout)
+	// WaitConnected can return before the handshake's session event is
+	// queued; once a round trip is back it has been delivered, and a
+	// session watcher added now does not get it.
+	barrier(t, h)
 	session, node := newRecorder(), newRecorder()
 	h.AddSessionWatcher(session)
 	if _, err := h.WExists(testContext(t), "/", node); err != nil {
