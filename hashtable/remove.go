@@ -93,3 +93,26 @@ func (t *Tables) Contains(path string, wt serialize.WatcherType, w Watcher) bool
 	}
 	return false
 }
+
+// Sole reports whether w, a watcher with an identity, is the only watcher
+// of type wt on path: in every table wt covers, the path's list holds w
+// and nothing else, or nothing. Removing it then leaves the server's watch
+// of that type with no one to serve, so the handle asks the server to
+// remove it.
+func (t *Tables) Sole(path string, wt serialize.WatcherType, w Watcher) bool {
+	if w == nil || !hasIdentity(w) {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	found := false
+	for _, tab := range tablesFor(wt) {
+		for _, e := range t.paths[tab][path] {
+			if !e.identity || e.w != w {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
+}

@@ -105,3 +105,38 @@ func TestRemoveAllWithoutIdentity(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// Sole tells whether removing a watcher leaves its type of watch on the
+// path with no one: then the server's watch may go too.
+func TestSole(t *testing.T) {
+	acts := append(inEveryTable("/a", "w"),
+		ok(KindData, "/a", "v"),
+		ok(KindData, "/b", "w"),
+		act{KindExists, "/b", "w", serialize.ErrNoNode},
+	)
+	tests := []struct {
+		path, w string
+		wt      serialize.WatcherType
+		want    bool
+	}{
+		{"/a", "w", serialize.WatcherChildren, true},
+		{"/a", "w", serialize.WatcherPersistent, true},
+		{"/a", "w", serialize.WatcherData, false}, // v watches the data too
+		{"/a", "v", serialize.WatcherData, false},
+		{"/a", "w", serialize.WatcherAny, false},
+		{"/b", "w", serialize.WatcherData, true}, // in both data and exist tables
+		{"/b", "v", serialize.WatcherData, false},
+		{"/zzz", "w", serialize.WatcherData, false},
+	}
+	tab, ws := setup(acts)
+	for _, tt := range tests {
+		if got := tab.Sole(tt.path, tt.wt, ws[tt.w]); got != tt.want {
+			t.Errorf("Sole(%s, %v, %s) = %v, want %v", tt.path, tt.wt, tt.w, got, tt.want)
+		}
+	}
+	f := funcWatcher(func() {})
+	tab.Activate(Registration{KindChild, "/c", f}, serialize.Ok)
+	if tab.Sole("/c", serialize.WatcherChildren, f) || tab.Sole("/c", serialize.WatcherChildren, nil) {
+		t.Error("Sole true for a watcher without identity, or for nil")
+	}
+}

@@ -1,6 +1,6 @@
 //go:build !race
 
-package zhandle_test
+package zhandle
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/zkloop/zkloop/bench"
-	"github.com/zkloop/zkloop/zhandle"
 )
 
 // The zero-allocation promises: against a server that answers at once
@@ -18,55 +17,46 @@ import (
 // tracer that does nothing changes none of it.
 func TestAllocs(t *testing.T) {
 	t.Run("no tracer", func(t *testing.T) { testAllocs(t) })
-	t.Run("no-op tracer", func(t *testing.T) { testAllocs(t, zhandle.WithTracer(nopTracer{})) })
+	t.Run("no-op tracer", func(t *testing.T) { testAllocs(t, WithTracer(nopTracer{})) })
 }
 
 // nopTracer implements every hook and does nothing.
 type nopTracer struct{}
 
-func (nopTracer) TraceRequestStart(zhandle.RequestStart)    {}
-func (nopTracer) TraceRequestEnd(zhandle.RequestEnd)        {}
-func (nopTracer) TraceConnecting(zhandle.ConnEvent)         {}
-func (nopTracer) TraceConnected(zhandle.ConnEvent)          {}
-func (nopTracer) TraceDisconnected(zhandle.ConnEvent)       {}
-func (nopTracer) TraceSessionState(zhandle.SessionEvent)    {}
-func (nopTracer) TraceWatchDelivered(zhandle.WatchDelivery) {}
+func (nopTracer) TraceRequestStart(RequestStart)    {}
+func (nopTracer) TraceRequestEnd(RequestEnd)        {}
+func (nopTracer) TraceConnecting(ConnEvent)         {}
+func (nopTracer) TraceConnected(ConnEvent)          {}
+func (nopTracer) TraceDisconnected(ConnEvent)       {}
+func (nopTracer) TraceSessionState(SessionEvent)    {}
+func (nopTracer) TraceWatchDelivered(WatchDelivery) {}
 
-func testAllocs(t *testing.T, opts ...zhandle.Option) {
+func testAllocs(t *testing.T, opts ...Option) {
 	data := make([]byte, 100)
 	srv, err := bench.NewFakeServer(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	h, err := zhandle.Init(srv.Addr(), nil, 30*time.Second, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() }) // Close always returns nil
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h := connectHandle(t, srv.Addr(), nil, sessionTimeout, opts...)
 
 	const path = "/zkloop/alloc"
 	bg := context.Background() // Done() == nil: no AfterFunc to register
 	buf := make([]byte, 0, 1024)
 	replied := make(chan error, 1)
-	dataCB := zhandle.DataCompletion(func(err error, _ []byte, _ *zhandle.Stat) { replied <- err })
-	statCB := zhandle.StatCompletion(func(err error, _ *zhandle.Stat) { replied <- err })
-	timeout := time.NewTimer(time.Hour) // reset per call: time.After would allocate
+	dataCB := DataCompletion(func(err error, _ []byte, _ *Stat) { replied <- err })
+	statCB := StatCompletion(func(err error, _ *Stat) { replied <- err })
+	timeout := time.NewTimer(time.Hour) // reset per call
 	defer timeout.Stop()
-	waitReply := func() {
-		timeout.Reset(10 * time.Second)
+	waitReply := func() { // not recv, which would allocate a timer
+		timeout.Reset(waitTimeout)
 		select {
 		case err := <-replied:
 			if err != nil {
 				t.Fatal(err)
 			}
 		case <-timeout.C:
-			t.Fatal("no callback within 10 s")
+			t.Fatalf("no callback within %v", waitTimeout)
 		}
 	}
 	tests := []struct {
@@ -96,7 +86,7 @@ func testAllocs(t *testing.T, opts ...zhandle.Option) {
 			}
 		}},
 		{"Create", 1, func() { // the path returned; the ACL list is encoded in place
-			if _, err := h.Create(bg, path, data, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
+			if _, err := h.Create(bg, path, data, OpenACLUnsafe, Persistent); err != nil {
 				t.Fatal(err)
 			}
 		}},

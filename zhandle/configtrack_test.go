@@ -1,56 +1,38 @@
 package zhandle
 
 import (
-	"context"
+	"fmt"
 	"testing"
 	"time"
-
-	"github.com/zkloop/zkloop/internal/zktest"
 )
 
 // TestConfigTracking starts a handle that knows one server of three; with
 // WithConfigTracking it learns the others from /zookeeper/config, so when
 // its server dies it moves to one it was never told of.
 func TestConfigTracking(t *testing.T) {
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	first := ens.Servers[0]
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := Init(first.Addr(), nil, 4*time.Second, WithConfigTracking())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := h.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h := connectHandle(t, first.Addr(), nil, 4*time.Second, WithConfigTracking())
 	learned := func() int {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		return h.hosts.Len()
 	}
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for learned() != 3 {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the handle knows %d servers, want the ensemble's 3", learned())
-		case <-tick.C:
-		}
-	}
+	// What the handle knows shows in no event: poll it.
+	poll(t, func() (bool, string) {
+		n := learned()
+		return n == 3, fmt.Sprintf("the handle knows %d servers, want the ensemble's 3", n)
+	})
 	id := h.ClientID().SessionID
 	first.Kill()
-	for h.CurrentServer() == first.Addr() || h.State() != StateConnected {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("still on %s (%v) after its server died", h.CurrentServer(), h.State())
-		case <-tick.C:
-		}
-	}
+	poll(t, func() (bool, string) {
+		cur, s := h.CurrentServer(), h.State()
+		return cur != first.Addr() && s == StateConnected, fmt.Sprintf("still on %s (%v) after its server died", cur, s)
+	})
 	if got := h.ClientID().SessionID; got != id {
 		t.Errorf("session %#x after the move, want %#x", got, id)
 	}
-	if _, err := h.Exists(ctx, "/", false); err != nil {
+	if _, err := h.Exists(testContext(t), "/", false); err != nil {
 		t.Errorf("Exists on the new server: %v", err)
 	}
 }

@@ -17,7 +17,7 @@ func TestConnectTimeoutLeavesSilentServer(t *testing.T) {
 	silent.SetDefault(zktest.NeverAnswer)
 	const session = 30 * time.Second // the C client's rule: 20 s of silence
 	start := time.Now()
-	h := connConnected(t, silent.Addr()+","+srv.Addr(), nil, session,
+	h := connectHandle(t, silent.Addr()+","+srv.Addr(), nil, session,
 		WithDeterministicOrder(), WithConnectTimeout(200*time.Millisecond))
 	if took := time.Since(start); took > session*2/3/2 {
 		t.Errorf("connected after %v: the silent server was not left within the connect timeout", took)

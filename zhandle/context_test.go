@@ -58,13 +58,13 @@ func sentOps(t *testing.T, p *zktest.Proxy) []serialize.OpCode {
 func TestDoneContextWritesNothing(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
-	c := dial(t, owner.srv, proxy.Addr()+owner.connect[len(owner.srv.Addr()):])
+	c := dial(t, owner.srv, proxy.Addr()+owner.chroot())
 	ctx := testContext(t)
 
 	const calls = 500
-	owner.create(t, "/kept", []byte("original"), Persistent)
-	owner.create(t, "/parent", nil, Persistent)
-	before := owner.stat(t, "/kept")
+	mustCreate(t, owner.Handle, "/kept", []byte("original"), Persistent)
+	mustCreate(t, owner.Handle, "/parent", nil, Persistent)
+	before := mustStat(t, owner.Handle, "/kept")
 
 	writes := []struct {
 		name string
@@ -124,8 +124,8 @@ func TestDoneContextWritesNothing(t *testing.T) {
 func TestDoneContextSendsNothing(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
-	c := dial(t, owner.srv, proxy.Addr()+owner.connect[len(owner.srv.Addr()):])
-	owner.create(t, "/n", []byte("x"), Persistent)
+	c := dial(t, owner.srv, proxy.Addr()+owner.chroot())
+	mustCreate(t, owner.Handle, "/n", []byte("x"), Persistent)
 
 	calls := map[string]func(ctx context.Context) error{
 		"Create2": func(ctx context.Context) error {
@@ -137,17 +137,17 @@ func TestDoneContextSendsNothing(t *testing.T) {
 			return err
 		},
 		"Exists":  func(ctx context.Context) error { _, err := c.Exists(ctx, "/n", true); return err },
-		"WExists": func(ctx context.Context) error { _, err := c.WExists(ctx, "/n", newEventLog()); return err },
+		"WExists": func(ctx context.Context) error { _, err := c.WExists(ctx, "/n", newRecorder()); return err },
 		"Get":     func(ctx context.Context) error { _, _, err := c.Get(ctx, "/n", true); return err },
 		"GetInto": func(ctx context.Context) error {
 			_, _, err := c.GetInto(ctx, "/n", make([]byte, 0, 8), false)
 			return err
 		},
-		"WGet":          func(ctx context.Context) error { _, _, err := c.WGet(ctx, "/n", newEventLog()); return err },
+		"WGet":          func(ctx context.Context) error { _, _, err := c.WGet(ctx, "/n", newRecorder()); return err },
 		"GetChildren":   func(ctx context.Context) error { _, err := c.GetChildren(ctx, "/n", true); return err },
 		"GetChildren2":  func(ctx context.Context) error { _, _, err := c.GetChildren2(ctx, "/n", false); return err },
-		"WGetChildren":  func(ctx context.Context) error { _, err := c.WGetChildren(ctx, "/n", newEventLog()); return err },
-		"WGetChildren2": func(ctx context.Context) error { _, _, err := c.WGetChildren2(ctx, "/n", newEventLog()); return err },
+		"WGetChildren":  func(ctx context.Context) error { _, err := c.WGetChildren(ctx, "/n", newRecorder()); return err },
+		"WGetChildren2": func(ctx context.Context) error { _, _, err := c.WGetChildren2(ctx, "/n", newRecorder()); return err },
 		"GetACL":        func(ctx context.Context) error { _, _, err := c.GetACL(ctx, "/n"); return err },
 		"SetACL":        func(ctx context.Context) error { return c.SetACL(ctx, "/n", -1, ReadACLUnsafe) },
 		"Sync":          func(ctx context.Context) error { _, err := c.Sync(ctx, "/n"); return err },
@@ -199,10 +199,10 @@ func TestDoneContextSendsNothing(t *testing.T) {
 	if acl, _, err := owner.GetACL(testContext(t), "/n"); err != nil || fmt.Sprint(acl) != fmt.Sprint(OpenACLUnsafe) {
 		t.Errorf("ACL of /n = %v, %v; want %v", acl, err, OpenACLUnsafe)
 	}
-	events := newEventLog()
+	events := newRecorder()
 	c.SetWatcher(events)
 	proxy.Reset()
-	owner.set(t, "/n", []byte("y"))
+	mustSet(t, owner.Handle, "/n", []byte("y"))
 	events.expect(t, Event{Type: EventSession, State: StateConnecting}, Event{Type: EventSession, State: StateConnected},
 		watchEvent(EventChanged, "/n"))
 	ids, err := c.WhoAmI(testContext(t))

@@ -37,10 +37,10 @@ func TestExpectSoon(t *testing.T) {
 	if err := h.AExists("/a", false, func(error, *Stat) {}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for h.inFlight() > 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("no reply within 10 s")
+			t.Fatalf("no reply within %v", waitTimeout)
 		}
 		if (*driver)(h).ExpectSoon() {
 			t.Error("a handle that only waits for a reply expects work soon")

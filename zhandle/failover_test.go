@@ -2,6 +2,7 @@ package zhandle
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -12,39 +13,25 @@ import (
 	"github.com/zkloop/zkloop/internal/zktest"
 )
 
-// ftDeadAddr returns a loopback address where nothing listens.
-func ftDeadAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
-// TestFailoverSetServers is item 6 on a 3-server ensemble: SetServers
-// leaves the current server only when it is no longer listed (ZOOKEEPER-1355:
-// a list of the same size or smaller that keeps it changes nothing), and
-// the session, with its ephemeral node, moves along; host names are
-// resolved again on every connect.
+// TestFailoverSetServers, on a 3-server ensemble: SetServers leaves the
+// current server only when it is no longer listed (the rebalancing of
+// ZOOKEEPER-1355: a list of the same size or smaller that keeps it changes
+// nothing), and the session, with its ephemeral node, moves along; host
+// names are resolved again on every connect.
 func TestFailoverSetServers(t *testing.T) {
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	addrs := make([]string, len(ens.Servers))
 	for i, s := range ens.Servers {
 		addrs[i] = s.Addr()
 	}
 
 	t.Run("MoveOnlyWhenRemoved", func(t *testing.T) {
-		w := newFtWatcher()
-		h := ftConnect(t, ens.ConnectString(), w)
-		w.expectSession(t, StateConnected)
+		w := newRecorder()
+		h := connectHandle(t, ens.ConnectString(), w, sessionTimeout)
+		w.expect(t, sessionEvent(StateConnected))
 		sid := h.ClientID().SessionID
-		eph := ftPath("setservers-eph")
-		ftCreate(t, h, eph, nil, Ephemeral)
+		eph := uniquePath("setservers-eph")
+		mustCreate(t, h, eph, nil, Ephemeral)
 		cur := h.CurrentServer()
 		i := slices.Index(addrs, cur)
 		if i < 0 {
@@ -53,16 +40,14 @@ func TestFailoverSetServers(t *testing.T) {
 		others := slices.Delete(slices.Clone(addrs), i, i+1)
 
 		for _, list := range []string{
-			cur + "," + others[0] + "," + ftDeadAddr(t), // same size, still listed
+			cur + "," + others[0] + "," + deadAddr(t), // same size, still listed
 			cur, // smaller, still listed
 		} {
 			if err := h.SetServers(list); err != nil {
 				t.Fatalf("SetServers(%s): %v", list, err)
 			}
-			ftAsyncBarrier(t, h)
-			if got := w.drainSession(); len(got) != 0 {
-				t.Errorf("SetServers(%s) while on %s: session events %v; want none", list, cur, got)
-			}
+			barrier(t, h)
+			w.expectNone(t) // no move: no session event
 			if got := h.CurrentServer(); got != cur {
 				t.Errorf("SetServers(%s): CurrentServer() = %s; want %s", list, got, cur)
 			}
@@ -73,7 +58,7 @@ func TestFailoverSetServers(t *testing.T) {
 		if err := h.SetServers(list); err != nil {
 			t.Fatalf("SetServers(%s): %v", list, err)
 		}
-		w.expectSession(t, StateConnecting, StateConnected)
+		w.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 		moved := h.CurrentServer()
 		if !slices.Contains(others, moved) {
 			t.Errorf("after SetServers(%s): CurrentServer() = %s", list, moved)
@@ -81,7 +66,7 @@ func TestFailoverSetServers(t *testing.T) {
 		if got := h.ClientID().SessionID; got != sid {
 			t.Errorf("session %#x after the move; want %#x", got, sid)
 		}
-		st, err := h.Exists(ftCtx(t), eph, false)
+		st, err := h.Exists(testContext(t), eph, false)
 		if err != nil || st.EphemeralOwner != sid {
 			t.Errorf("Exists(%s) after the move = owner %#x, %v; want owner %#x", eph, st.EphemeralOwner, err, sid)
 		}
@@ -107,21 +92,21 @@ func TestFailoverSetServers(t *testing.T) {
 			name string
 			o    Option
 		}{{"default", WithResolutionDelay(0)}, {"hourly", WithResolutionDelay(time.Hour)}, {"never", WithResolutionDelay(-1)}} {
-			w := newFtWatcher()
-			h := ftConnect(t, strings.Join(names, ","), w, opt.o)
-			w.expectSession(t, StateConnected)
+			w := newRecorder()
+			h := connectHandle(t, strings.Join(names, ","), w, sessionTimeout, opt.o)
+			w.expect(t, sessionEvent(StateConnected))
 			cur := h.CurrentServer()
 			if !slices.Contains(addrs, cur) {
 				t.Fatalf("%s: CurrentServer() = %q; want one of %v", opt.name, cur, addrs)
 			}
-			ftCreate(t, h, ftPath("names"), nil, Ephemeral)
+			mustCreate(t, h, uniquePath("names"), nil, Ephemeral)
 			// Move to another server named by host name.
 			target := addrs[(slices.Index(addrs, cur)+1)%len(addrs)]
 			_, port, _ := net.SplitHostPort(target)
 			if err := h.SetServers("localhost:" + port); err != nil {
 				t.Fatalf("%s: SetServers(localhost:%s): %v", opt.name, port, err)
 			}
-			w.expectSession(t, StateConnecting, StateConnected)
+			w.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 			if got := h.CurrentServer(); got != target {
 				t.Errorf("%s: CurrentServer() = %s; want %s", opt.name, got, target)
 			}
@@ -129,21 +114,19 @@ func TestFailoverSetServers(t *testing.T) {
 			if err := h.SetServers(target); err != nil {
 				t.Fatalf("%s: SetServers(%s): %v", opt.name, target, err)
 			}
-			ftAsyncBarrier(t, h)
-			if got := w.drainSession(); len(got) != 0 {
-				t.Errorf("%s: SetServers(%s) after localhost:%s: session events %v; want none", opt.name, target, port, got)
-			}
+			barrier(t, h)
+			w.expectNone(t) // no move: no session event
 		}
 
 		// Losing the server: the handle re-resolves the names and
 		// reconnects elsewhere in the session.
-		w := newFtWatcher()
-		h := ftConnect(t, strings.Join(names, ","), w)
-		w.expectSession(t, StateConnected)
+		w := newRecorder()
+		h := connectHandle(t, strings.Join(names, ","), w, sessionTimeout)
+		w.expect(t, sessionEvent(StateConnected))
 		sid := h.ClientID().SessionID
 		cur := h.CurrentServer()
 		ens.Servers[slices.Index(addrs, cur)].Kill()
-		w.expectSession(t, StateConnecting, StateConnected)
+		w.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 		if got := h.CurrentServer(); got == cur || !slices.Contains(addrs, got) {
 			t.Errorf("after losing %s: CurrentServer() = %s", cur, got)
 		}
@@ -153,30 +136,30 @@ func TestFailoverSetServers(t *testing.T) {
 	})
 }
 
-// TestFailoverClientSideExpiry is item 7: with WithClientSideExpiry and a
-// 2 s session, losing the only server makes the handle expire its session
-// itself, once, within the timeout plus slack, also while a server that
-// never answers holds a connection attempt; calls then fail with
-// ErrSessionExpired. Without the option the handle keeps connecting.
+// TestFailoverClientSideExpiry: with WithClientSideExpiry and a 2 s
+// session, losing the only server makes the handle expire its session
+// itself, once, no earlier than the timeout (and not much later), also
+// while a server that never answers holds a connection attempt; calls
+// then fail with ErrSessionExpired. Without the option the handle keeps
+// connecting.
 func TestFailoverClientSideExpiry(t *testing.T) {
 	const timeout = 2 * time.Second
-	const slack = 500 * time.Millisecond
-	srv := zktest.Standalone(t)
+	srv := startServer(t)
 	hole := zktest.NewFakeServer(t)
 	hole.SetDefault(zktest.NeverAnswer)
 
 	type client struct {
 		name string
 		h    *Handle
-		w    *ftWatcher
+		w    *recorder
 	}
 	connect := func(name, hosts string, opts ...Option) client {
-		w := newFtWatcher()
-		h := ftInit(t, hosts, w, timeout, opts...)
-		if err := h.WaitConnected(ftCtx(t)); err != nil {
+		w := newRecorder()
+		h := initHandle(t, hosts, w, timeout, opts...)
+		if err := h.WaitConnected(testContext(t)); err != nil {
 			t.Fatalf("%s: WaitConnected: %v", name, err)
 		}
-		w.expectSession(t, StateConnected)
+		w.expect(t, sessionEvent(StateConnected))
 		if got := h.RecvTimeout(); got != timeout {
 			t.Fatalf("%s: negotiated timeout %v; want %v", name, got, timeout)
 		}
@@ -189,35 +172,37 @@ func TestFailoverClientSideExpiry(t *testing.T) {
 		connect("refused", srv.Addr(), WithClientSideExpiry()),
 		connect("black hole", srv.Addr()+","+hole.Addr(), WithClientSideExpiry(), WithDeterministicOrder()),
 	}
-	keeping := connect("without the option", srv.Addr())
-	wp := newFtWatcher() // a registered watcher gets the session events too
-	ftAddWatch(t, expiring[0].h, ftPath("expiry"), AddWatchPersistent, wp)
+	// The connection attempts of the handle without the option: none
+	// shows as an event.
+	attempts := newLogTap("connect failed", srv.Addr())
+	keeping := connect("without the option", srv.Addr(), WithLogger(slog.New(attempts)))
+	wp := newRecorder() // a registered watcher gets the session events too
+	mustAddWatch(t, expiring[0].h, uniquePath("expiry"), AddWatchPersistent, wp)
 
 	// The handles lose the server between beforeKill and their
 	// StateConnecting event: measured from the one, the expiry is no
-	// earlier than the timeout; from the other, no later than timeout +
-	// slack.
+	// earlier than the timeout; from the other, no later than the timeout
+	// and lateness.
 	beforeKill := time.Now()
 	srv.Kill()
-	lost := make([]time.Time, len(expiring))
-	for i, c := range append(expiring, keeping) {
-		c.w.expectSession(t, StateConnecting)
-		if i < len(lost) {
-			lost[i] = time.Now()
-		}
+	clients := append(expiring, keeping)
+	lost := make([]time.Time, len(clients))
+	for i, c := range clients {
+		c.w.expect(t, sessionEvent(StateConnecting))
+		lost[i] = time.Now()
 	}
 	for i, c := range expiring {
-		ev := ftRecv(t, c.w.session, c.name+": expiry event")
+		ev := c.w.next(t)
 		now := time.Now()
-		if ev.State != StateExpiredSession {
-			t.Fatalf("%s: session event %v; want %v", c.name, ev, StateExpiredSession)
+		if ev != sessionEvent(StateExpiredSession) {
+			t.Fatalf("%s: event %v; want the session event %v", c.name, ev, StateExpiredSession)
 		}
 		t.Logf("%s: expired %v after its StateConnecting event (session timeout %v)", c.name, now.Sub(lost[i]).Round(time.Millisecond), timeout)
 		if took := now.Sub(beforeKill); took < timeout {
 			t.Errorf("%s: expired %v after the server was killed; want at least %v", c.name, took, timeout)
 		}
-		if took := now.Sub(lost[i]); took > timeout+slack {
-			t.Errorf("%s: expired %v after the connection loss; want at most %v + %v", c.name, took, timeout, slack)
+		if took := now.Sub(lost[i]); took > timeout+lateness {
+			t.Errorf("%s: expired %v after the connection loss; want at most %v + %v", c.name, took, timeout, lateness)
 		}
 	}
 	for _, c := range expiring {
@@ -225,43 +210,38 @@ func TestFailoverClientSideExpiry(t *testing.T) {
 		if s := h.State(); s != StateExpiredSession {
 			t.Errorf("%s: State() = %v; want %v", c.name, s, StateExpiredSession)
 		}
-		if _, err := h.Exists(ftCtx(t), "/", false); !errors.Is(err, ErrSessionExpired) {
+		if _, err := h.Exists(testContext(t), "/", false); !errors.Is(err, ErrSessionExpired) {
 			t.Errorf("%s: Exists = %v; want ErrSessionExpired", c.name, err)
 		}
 		if err := h.AExists("/", false, func(error, *Stat) { t.Error("callback of a refused request") }); !errors.Is(err, ErrSessionExpired) {
 			t.Errorf("%s: AExists = %v; want ErrSessionExpired", c.name, err)
 		}
-		if err := h.WaitConnected(ftCtx(t)); !errors.Is(err, ErrSessionExpired) {
+		if err := h.WaitConnected(testContext(t)); !errors.Is(err, ErrSessionExpired) {
 			t.Errorf("%s: WaitConnected = %v; want ErrSessionExpired", c.name, err)
 		}
 		// Close waits for the completion goroutine: every event is in.
-		if err := h.Close(); err != nil {
-			t.Errorf("%s: Close: %v", c.name, err)
-		}
-		if got := c.w.drainSession(); len(got) != 0 {
-			t.Errorf("%s: session events after the expiry: %v", c.name, got)
-		}
+		closeHandle(t, h)
+		c.w.expectNone(t) // no second expiry event
 	}
-	if got, want := wp.drainSession(), []State{StateConnecting, StateExpiredSession}; !slices.Equal(got, want) {
-		t.Errorf("session events of a registered watcher = %v; want %v", got, want)
-	}
+	// A registered watcher gets the session events too, once each.
+	wp.expect(t, sessionEvent(StateConnecting), sessionEvent(StateExpiredSession))
+	wp.expectNone(t)
 
-	// Without the option the handle keeps trying: one more second after
-	// the others expired, nothing has changed.
-	select {
-	case ev := <-keeping.w.session:
-		t.Errorf("%s: session event %v while no server runs", keeping.name, ev)
-	case <-time.After(time.Second):
-	}
+	// Without the option the handle keeps trying. Its loop applies
+	// client-side expiry before a connection attempt, so an attempt made a
+	// session timeout after it lost the server (or later) shows that it
+	// applied none; nor did it tell its watcher anything.
+	at := attempts.waitAfter(t, lost[len(expiring)].Add(timeout), "connection attempt a session timeout after the loss")
 	if s := keeping.h.State(); s != StateConnecting {
-		t.Errorf("%s: State() = %v %v after the loss; want %v", keeping.name, s, time.Since(beforeKill).Round(time.Millisecond), StateConnecting)
+		t.Errorf("%s: State() = %v %v after the loss; want %v", keeping.name, s, at.Sub(beforeKill).Round(time.Millisecond), StateConnecting)
 	}
+	keeping.w.expectNone(t)
 	// When the server is back, the server decides. (A restarted server
 	// gives the sessions it reloads a fresh timeout, so this one lives.)
 	srv.Start()
-	ev := ftRecv(t, keeping.w.session, keeping.name+": session event after the restart")
+	ev := keeping.w.next(t)
 	t.Logf("%s: %v after the restart", keeping.name, ev.State)
-	if ev.State != StateConnected && ev.State != StateExpiredSession {
-		t.Errorf("%s: session event %v after the restart", keeping.name, ev)
+	if ev != sessionEvent(StateConnected) && ev != sessionEvent(StateExpiredSession) {
+		t.Errorf("%s: event %v after the restart", keeping.name, ev)
 	}
 }

@@ -22,16 +22,6 @@ import (
 // deadline, back-off, expiry in the handshake, pings, and what a handle
 // sends after a (re)connect, frame by frame.
 
-const (
-	fakeSessionID int64 = 0x1d0c5e55
-	fakeTimeoutMs       = int32(connSessionTimeout / time.Millisecond)
-)
-
-// fakeGetReply answers a getData request with data and version 1.
-func fakeGetReply(c *zktest.FakeConn, xid int32, zxid int64, data []byte) {
-	c.Reply(xid, zxid, 0, fakeDataBody(data, fakeStat(1, len(data))))
-}
-
 // fakeTrickle writes b one byte per read of the client.
 func fakeTrickle(c *zktest.FakeConn, b []byte) {
 	for i := range b {
@@ -40,8 +30,8 @@ func fakeTrickle(c *zktest.FakeConn, b []byte) {
 	}
 }
 
-// fakeCheckGet checks one Get of path against the data and Stat served.
-func fakeCheckGet(t *testing.T, h *Handle, path string, want []byte, wantStat Stat) {
+// checkGet checks one Get of path against the data and Stat served.
+func checkGet(t *testing.T, h *Handle, path string, want []byte, wantStat Stat) {
 	t.Helper()
 	got, stat, err := h.Get(testContext(t), path, false)
 	if err != nil {
@@ -89,14 +79,14 @@ func TestFakeReplySplitAtEveryOffset(t *testing.T) {
 		}) // the script ends and closes the connection: the next split is on a new one
 	}
 
-	rec := newConnRecorder()
-	h := connInit(t, fs.Addr(), rec, connSessionTimeout)
+	rec := newRecorder()
+	h := initHandle(t, fs.Addr(), rec, sessionTimeout)
 	for k := 0; k <= offsets; k++ {
 		rec.waitSession(t, StateConnected)
-		if id := h.ClientID(); id != connClientID(fakeSessionID) {
-			t.Fatalf("split %d: ClientID %#x %q, want %#x %q", k, id.SessionID, id.Passwd, fakeSessionID, connPasswd)
+		if id := h.ClientID(); id != fakeClientID(fakeSessionID) {
+			t.Fatalf("split %d: ClientID %#x %q, want %#x %q", k, id.SessionID, id.Passwd, fakeSessionID, fakePasswd)
 		}
-		fakeCheckGet(t, h, "/split", data, stat)
+		checkGet(t, h, "/split", data, stat)
 		rec.waitSession(t, StateConnecting)
 	}
 	t.Logf("%d connections: handshake (%d bytes) and reply (%d bytes) split at every offset, and trickled", offsets+1, len(handshake), len(reply(1)))
@@ -114,7 +104,7 @@ func TestFakeLargeReplySplit(t *testing.T) {
 
 	fs := zktest.NewFakeServer(t)
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		i := 0
 		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) {
 			if i < len(offsets) {
@@ -125,9 +115,9 @@ func TestFakeLargeReplySplit(t *testing.T) {
 			i++
 		})
 	})
-	h := connConnected(t, fs.Addr(), nil, connSessionTimeout)
+	h := connectHandle(t, fs.Addr(), nil, sessionTimeout)
 	for range len(offsets) + 1 {
-		fakeCheckGet(t, h, "/large", data, stat)
+		checkGet(t, h, "/large", data, stat)
 	}
 }
 
@@ -212,18 +202,18 @@ func TestFakeHandshakeForms(t *testing.T) {
 	}{
 		{
 			name:      "without the read-only byte",
-			write:     func(c *zktest.FakeConn) { c.WriteConnectLegacy(fakeSessionID, 12000, connPasswd) },
+			write:     func(c *zktest.FakeConn) { c.WriteConnectLegacy(fakeSessionID, 12000, fakePasswd) },
 			wantState: StateConnected,
 		},
 		{
 			name:      "read/write server",
-			write:     func(c *zktest.FakeConn) { c.WriteConnect(fakeSessionID, 12000, connPasswd, false) },
+			write:     func(c *zktest.FakeConn) { c.WriteConnect(fakeSessionID, 12000, fakePasswd, false) },
 			wantState: StateConnected,
 		},
 		{
 			name:      "read-only server",
 			opts:      []Option{WithReadOnly()},
-			write:     func(c *zktest.FakeConn) { c.WriteConnect(fakeSessionID, 12000, connPasswd, true) },
+			write:     func(c *zktest.FakeConn) { c.WriteConnect(fakeSessionID, 12000, fakePasswd, true) },
 			wantState: StateReadOnly,
 		},
 	}
@@ -236,18 +226,18 @@ func TestFakeHandshakeForms(t *testing.T) {
 				tt.write(c)
 				fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x60, data) })
 			})
-			rec := newConnRecorder()
-			h := connConnected(t, fs.Addr(), rec, connSessionTimeout, tt.opts...)
+			rec := newRecorder()
+			h := connectHandle(t, fs.Addr(), rec, sessionTimeout, tt.opts...)
 			if got := h.State(); got != tt.wantState {
 				t.Errorf("State() = %v, want %v", got, tt.wantState)
 			}
-			if got, want := h.ClientID(), connClientID(fakeSessionID); got != want {
+			if got, want := h.ClientID(), fakeClientID(fakeSessionID); got != want {
 				t.Errorf("ClientID() = %#x %q, want %#x %q", got.SessionID, got.Passwd, want.SessionID, want.Passwd)
 			}
 			if got := h.RecvTimeout(); got != 12*time.Second {
 				t.Errorf("RecvTimeout() = %v, want the negotiated 12s", got)
 			}
-			fakeCheckGet(t, h, "/n", data, fakeStat(1, len(data)))
+			checkGet(t, h, "/n", data, fakeStat(1, len(data)))
 			rec.waitSession(t, tt.wantState)
 		})
 	}
@@ -262,7 +252,7 @@ func TestFakeWrongXidDropsAndResumes(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	data := []byte("second connection")
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		xid, _, _ := c.ReadRequestAnswerPings() // Exists: a good reply
 		c.Reply(xid, 0x100, 0, fakeStatBody(fakeStat(1, 0)))
 		xid, _, _ = c.ReadRequestAnswerPings() // AGet
@@ -272,16 +262,16 @@ func TestFakeWrongXidDropsAndResumes(t *testing.T) {
 	})
 	infos := make(chan zktest.ConnectInfo, 1)
 	fs.Script(func(c *zktest.FakeConn) {
-		infos <- c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		infos <- c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x300, data) })
 	})
 
-	rec := newConnRecorder()
-	h := connConnected(t, fs.Addr(), rec, connSessionTimeout)
+	rec := newRecorder()
+	h := connectHandle(t, fs.Addr(), rec, sessionTimeout)
 	if _, err := h.Exists(testContext(t), "/a", false); err != nil {
 		t.Fatalf("Exists: %v", err)
 	}
-	count := newConnCount(1)
+	count := newOutcomes(1)
 	count.expect()
 	if err := h.AGet("/b", false, func(err error, _ []byte, _ *Stat) { count.complete(t, 0, err) }); err != nil {
 		t.Fatalf("AGet: %v", err)
@@ -292,23 +282,23 @@ func TestFakeWrongXidDropsAndResumes(t *testing.T) {
 		syncErr <- err
 	}()
 	count.wait(t)
-	if err := connRecv(t, syncErr, "Get in flight"); !errors.Is(err, ErrConnectionLoss) {
+	if err := recv(t, syncErr, "Get in flight"); !errors.Is(err, ErrConnectionLoss) {
 		t.Errorf("Get in flight at the drop: %v, want %v", err, ErrConnectionLoss)
 	}
-	info := connRecv(t, infos, "second connection")
-	want := zktest.ConnectInfo{LastZxidSeen: 0x100, TimeoutMs: fakeTimeoutMs, SessionID: fakeSessionID, Passwd: connPasswd, HasReadOnly: true}
+	info := recv(t, infos, "second connection")
+	want := zktest.ConnectInfo{LastZxidSeen: 0x100, TimeoutMs: fakeTimeoutMs, SessionID: fakeSessionID, Passwd: fakePasswd, HasReadOnly: true}
 	if diff := cmp.Diff(want, info); diff != "" {
 		t.Errorf("ConnectRequest after the drop (-want +got):\n%s", diff)
 	}
 	rec.waitSession(t, StateConnecting)
 	rec.waitSession(t, StateConnected)
-	fakeCheckGet(t, h, "/d", data, fakeStat(1, len(data)))
+	checkGet(t, h, "/d", data, fakeStat(1, len(data)))
 	// A later callback runs after any duplicate would have.
 	later := make(chan error, 1)
 	if err := h.AExists("/e", false, func(err error, _ *Stat) { later <- err }); err != nil {
 		t.Fatalf("AExists: %v", err)
 	}
-	connRecv(t, later, "later callback")
+	recv(t, later, "later callback")
 	if diff := cmp.Diff(map[string]int64{ErrConnectionLoss.Error(): 1}, count.tally()); diff != "" {
 		t.Errorf("completions of the AGet in flight (-want +got):\n%s", diff)
 	}
@@ -332,7 +322,7 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := zktest.NewFakeServer(t)
 			fs.Script(func(c *zktest.FakeConn) {
-				c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+				c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 				c.ReadRequestAnswerPings()
 				c.WriteRaw(append(binary.BigEndian.AppendUint32(nil, tt.prefix), 0, 0, 0, 1, 2, 3, 4, 5))
 				c.ExpectClosed()
@@ -340,10 +330,10 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 			infos := make(chan zktest.ConnectInfo, 1)
 			data := []byte("fine again")
 			fs.Script(func(c *zktest.FakeConn) {
-				infos <- c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+				infos <- c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 				fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x70, data) })
 			})
-			h := connConnected(t, fs.Addr(), nil, connSessionTimeout, WithMaxFrame(maxFrame))
+			h := connectHandle(t, fs.Addr(), nil, sessionTimeout, WithMaxFrame(maxFrame))
 
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -351,13 +341,13 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 			if err := h.AGet("/big", false, func(err error, _ []byte, _ *Stat) { failed <- err }); err != nil {
 				t.Fatalf("AGet: %v", err)
 			}
-			if err := connRecv(t, failed, "AGet completion"); !errors.Is(err, ErrConnectionLoss) {
+			if err := recv(t, failed, "AGet completion"); !errors.Is(err, ErrConnectionLoss) {
 				t.Errorf("AGet: %v, want %v", err, ErrConnectionLoss)
 			}
-			info := connRecv(t, infos, "second connection")
+			info := recv(t, infos, "second connection")
 			runtime.ReadMemStats(&after)
-			if info.SessionID != fakeSessionID || !bytes.Equal(info.Passwd, connPasswd) {
-				t.Errorf("second ConnectRequest: session %#x passwd %q, want %#x %q", info.SessionID, info.Passwd, fakeSessionID, connPasswd)
+			if info.SessionID != fakeSessionID || !bytes.Equal(info.Passwd, fakePasswd) {
+				t.Errorf("second ConnectRequest: session %#x passwd %q, want %#x %q", info.SessionID, info.Passwd, fakeSessionID, fakePasswd)
 			}
 			if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
 				t.Errorf("allocated %d bytes between the bad prefix and the reconnect", grew)
@@ -365,22 +355,21 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 			if err := h.WaitConnected(testContext(t)); err != nil {
 				t.Fatal(err)
 			}
-			fakeCheckGet(t, h, "/ok", data, fakeStat(1, len(data)))
+			checkGet(t, h, "/ok", data, fakeStat(1, len(data)))
 		})
 	}
 }
 
 // TestFakeStalledServerDetected connects first to a server that accepts
-// and never answers: after 2/3 of the session timeout without a byte the
-// handle drops it and tries the next address.
+// and never answers: after 2/3 of the session timeout without a byte, and
+// not before, the handle drops it and tries the next address.
 func TestFakeStalledServerDetected(t *testing.T) {
 	const timeout = 3 * time.Second
-	const slack = time.Second // connect, poll rounding and scheduling on a loaded machine
 	stalled, next := zktest.NewFakeServer(t), zktest.NewFakeServer(t)
 	dropped := make(chan time.Time, 1)
 	stalled.Script(func(c *zktest.FakeConn) {
 		c.ReadConnect()
-		c.SetTimeout(connWait)
+		c.SetTimeout(waitTimeout)
 		c.ExpectClosed()
 		dropped <- time.Now()
 	})
@@ -388,19 +377,22 @@ func TestFakeStalledServerDetected(t *testing.T) {
 	next.Script(func(c *zktest.FakeConn) {
 		c.ReadConnect()
 		reached <- time.Now()
-		c.WriteConnect(fakeSessionID, int32(timeout/time.Millisecond), connPasswd, false)
+		c.WriteConnect(fakeSessionID, int32(timeout/time.Millisecond), fakePasswd, false)
 		fakeServe(c, nil)
 	})
 
 	start := time.Now() // before the handle exists: a lower bound of its clock
-	h := connInit(t, stalled.Addr()+","+next.Addr(), nil, timeout)
-	detect := connRecv(t, dropped, "drop of the stalled server").Sub(start)
-	moved := connRecv(t, reached, "connect to the next server")
+	h := initHandle(t, stalled.Addr()+","+next.Addr(), nil, timeout, WithDeterministicOrder())
+	detect := recv(t, dropped, "drop of the stalled server").Sub(start)
+	moved := recv(t, reached, "connect to the next server")
 	want := timeout * 2 / 3
-	if detect < want || detect > want+slack {
-		t.Errorf("stalled server dropped after %v, want within [%v, %v]", detect, want, want+slack)
+	if detect < want {
+		t.Errorf("stalled server dropped after %v, before 2/3·T = %v", detect, want)
 	}
-	if gap := moved.Sub(start) - detect; gap > slack {
+	if detect > want+lateness {
+		t.Errorf("stalled server dropped after %v, later than 2/3·T = %v by over %v", detect, want, lateness)
+	}
+	if gap := moved.Sub(start) - detect; gap > lateness {
 		t.Errorf("next server reached %v after the drop", gap)
 	}
 	t.Logf("stalled server dropped %v after Init (2/3·T = %v); next server reached %v later", detect.Round(time.Millisecond), want, (moved.Sub(start) - detect).Round(time.Millisecond))
@@ -412,7 +404,7 @@ func TestFakeStalledServerDetected(t *testing.T) {
 // TestFakeCloseOnAcceptBacksOff points a handle at a server that closes
 // every connection at once: the handle retries with the back-off of a
 // full pass over the list (recv_timeout/60, jittered by up to half), not
-// in a busy loop, and Close still returns promptly.
+// in a busy loop, and Close still returns at once.
 func TestFakeCloseOnAcceptBacksOff(t *testing.T) {
 	const timeout = 6 * time.Second
 	const attempts = 6
@@ -426,11 +418,11 @@ func TestFakeCloseOnAcceptBacksOff(t *testing.T) {
 		}
 		c.Close()
 	})
-	rec := newConnRecorder()
-	h := connInit(t, fs.Addr(), rec, timeout)
+	rec := newRecorder()
+	h := initHandle(t, fs.Addr(), rec, timeout)
 	var times []time.Time
 	for range attempts {
-		times = append(times, connRecv(t, accepts, "connect attempt"))
+		times = append(times, recv(t, accepts, "connect attempt"))
 	}
 	var gaps []time.Duration
 	for i := 1; i < len(times); i++ {
@@ -439,13 +431,16 @@ func TestFakeCloseOnAcceptBacksOff(t *testing.T) {
 		// The accept times lag the client's connects by a scheduling
 		// delay; the tolerance covers that, not a shorter back-off (a
 		// busy loop would reconnect within a millisecond).
-		if gap < backoff*3/4 || gap > backoff*3/2+time.Second {
-			t.Errorf("attempt %d came %v after the previous one, want within [%v, %v]", i, gap, backoff, backoff*3/2)
+		if gap < backoff*3/4 {
+			t.Errorf("attempt %d came %v after the previous one, want at least the back-off %v", i, gap, backoff)
+		}
+		if gap > backoff*3/2+lateness {
+			t.Errorf("attempt %d came %v after the previous one, later than the longest back-off %v by over %v", i, gap, backoff*3/2, lateness)
 		}
 	}
 	t.Logf("gaps between connect attempts: %v (back-off %v to %v)", gaps, backoff, backoff*3/2)
-	took := connClose(t, h)
-	if took > time.Second {
+	took := closeHandle(t, h)
+	if took > lateness {
 		t.Errorf("Close took %v while reconnecting", took)
 	}
 	if got := rec.all(); len(got) != 0 {
@@ -476,22 +471,22 @@ func TestFakeHandshakeExpiry(t *testing.T) {
 			fs.Script(func(c *zktest.FakeConn) {
 				infos <- c.ReadConnect()
 				<-proceed
-				c.WriteConnect(tt.replyID, tt.replyTimout, connPasswd, false)
+				c.WriteConnect(tt.replyID, tt.replyTimout, fakePasswd, false)
 				c.ExpectClosed()
 			})
 			var opts []Option
 			if tt.resume != 0 {
-				opts = append(opts, WithClientID(connClientID(tt.resume)))
+				opts = append(opts, WithClientID(fakeClientID(tt.resume)))
 			}
-			rec := newConnRecorder()
-			h := connInit(t, fs.Addr(), rec, connSessionTimeout, opts...)
-			count := newConnCount(1)
+			rec := newRecorder()
+			h := initHandle(t, fs.Addr(), rec, sessionTimeout, opts...)
+			count := newOutcomes(1)
 			count.expect()
 			if err := h.AGet("/pending", false, func(err error, _ []byte, _ *Stat) { count.complete(t, 0, err) }); err != nil {
 				t.Fatalf("AGet: %v", err)
 			}
-			info := connRecv(t, infos, "ConnectRequest")
-			if info.SessionID != tt.resume || tt.resume != 0 && !bytes.Equal(info.Passwd, connPasswd) {
+			info := recv(t, infos, "ConnectRequest")
+			if info.SessionID != tt.resume || tt.resume != 0 && !bytes.Equal(info.Passwd, fakePasswd) {
 				t.Errorf("ConnectRequest: session %#x passwd %q, want %#x", info.SessionID, info.Passwd, tt.resume)
 			}
 			close(proceed)
@@ -512,8 +507,8 @@ func TestFakeHandshakeExpiry(t *testing.T) {
 			if err := h.AGet("/later", false, func(error, []byte, *Stat) { t.Error("callback of a refused request") }); !errors.Is(err, ErrSessionExpired) {
 				t.Errorf("AGet after expiry: %v, want %v", err, ErrSessionExpired)
 			}
-			connClose(t, h) // delivers everything still queued
-			if diff := cmp.Diff([]Event{connSessionEvent(StateExpiredSession)}, rec.all()); diff != "" {
+			closeHandle(t, h) // delivers everything still queued
+			if diff := cmp.Diff([]Event{sessionEvent(StateExpiredSession)}, rec.all()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 			if n := fs.Accepted(); n != 1 {
@@ -530,21 +525,21 @@ func TestFakeUnknownEventIgnored(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	data := []byte("watched")
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		xid, _, _ := c.ReadRequestAnswerPings() // Get /w with a watch
 		fakeGetReply(c, xid, 0x40, data)
 		c.Event(99, serialize.KeeperSyncConnected, "/w")
 		c.Event(serialize.EventChanged, serialize.KeeperSyncConnected, "/w")
 		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x41, data) })
 	})
-	rec := newConnRecorder()
-	h := connConnected(t, fs.Addr(), rec, connSessionTimeout)
+	rec := newRecorder()
+	h := connectHandle(t, fs.Addr(), rec, sessionTimeout)
 	if _, _, err := h.Get(testContext(t), "/w", true); err != nil {
 		t.Fatalf("Get: %v", err)
 	}
 	rec.waitFor(t, "NodeDataChanged", func(ev Event) bool { return ev.Type == EventChanged })
-	fakeCheckGet(t, h, "/w", data, fakeStat(1, len(data)))
-	want := []Event{connSessionEvent(StateConnected), connWatchEvent(EventChanged, "/w")}
+	checkGet(t, h, "/w", data, fakeStat(1, len(data)))
+	want := []Event{sessionEvent(StateConnected), watchEvent(EventChanged, "/w")}
 	if diff := cmp.Diff(want, rec.all()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
@@ -563,7 +558,7 @@ func TestFakePingWhenIdle(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	times := make(chan []time.Time, 1)
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, int32(timeout/time.Millisecond), connPasswd, false)
+		c.Handshake(fakeSessionID, int32(timeout/time.Millisecond), fakePasswd, false)
 		var seen []time.Time
 		for range pings {
 			xid, op, body := c.ReadRequest()
@@ -577,30 +572,39 @@ func TestFakePingWhenIdle(t *testing.T) {
 	})
 	infos := make(chan zktest.ConnectInfo, 1)
 	fs.Script(func(c *zktest.FakeConn) {
-		infos <- c.Handshake(fakeSessionID, int32(timeout/time.Millisecond), connPasswd, false)
+		infos <- c.Handshake(fakeSessionID, int32(timeout/time.Millisecond), fakePasswd, false)
 		fakeServe(c, nil)
 	})
-	rec := newConnRecorder()
-	connConnected(t, fs.Addr(), rec, timeout)
-	seen := connRecv(t, times, "pings")
+	rec := newRecorder()
+	connectHandle(t, fs.Addr(), rec, timeout)
+	seen := recv(t, times, "pings")
 	// Each ping is timed from the previous send; the fake server's read
 	// times add a scheduling delay to each, which one interval gains and
-	// the next loses, so single intervals get a wide margin and their mean
-	// a narrow one.
+	// the next loses, so single intervals get a wide margin below and
+	// their mean a narrow one. Above, a ping must come before the server
+	// gives up on the session (T), and on average before the handle's own
+	// receive deadline (2/3·T).
 	interval := timeout / 3
 	var gaps []time.Duration
 	for i := 1; i < len(seen); i++ {
 		gap := seen[i].Sub(seen[i-1])
 		gaps = append(gaps, gap.Round(time.Millisecond))
-		if gap < interval-150*time.Millisecond || gap > interval+500*time.Millisecond {
+		if gap < interval-150*time.Millisecond {
 			t.Errorf("ping %d came %v after the previous one, want about %v", i, gap, interval)
 		}
+		if gap >= timeout {
+			t.Errorf("ping %d came %v after the previous one, not within the session timeout %v", i, gap, timeout)
+		}
 	}
-	if mean := seen[len(seen)-1].Sub(seen[0]) / time.Duration(len(seen)-1); mean < interval-30*time.Millisecond || mean > interval+300*time.Millisecond {
+	mean := seen[len(seen)-1].Sub(seen[0]) / time.Duration(len(seen)-1)
+	if mean < interval-30*time.Millisecond {
 		t.Errorf("pings every %v on average, want %v", mean, interval)
 	}
+	if mean >= timeout*2/3 {
+		t.Errorf("pings every %v on average, not within the receive deadline %v", mean, timeout*2/3)
+	}
 	t.Logf("ping intervals %v (recv_timeout/3 = %v)", gaps, interval)
-	info := connRecv(t, infos, "second connection") // the first script ended: the handle reconnects
+	info := recv(t, infos, "second connection") // the first script ended: the handle reconnects
 	if info.LastZxidSeen != 0 {
 		t.Errorf("lastZxidSeen = %#x after ping replies only, want 0", info.LastZxidSeen)
 	}
@@ -641,25 +645,6 @@ func fakeDecodeRequest(t *testing.T, xid int32, op serialize.OpCode, body []byte
 	return r
 }
 
-// fakeAnswer replies to a request as a server would to an existing node
-// /…/x, /…/y (the answers only need to decode).
-func fakeAnswer(c *zktest.FakeConn, xid int32, op serialize.OpCode, body []byte, zxid int64) {
-	switch op {
-	case serialize.OpExists, serialize.OpSetData:
-		c.Reply(xid, zxid, 0, fakeStatBody(fakeStat(1, 1)))
-	case serialize.OpGetData:
-		fakeGetReply(c, xid, zxid, []byte("d"))
-	case serialize.OpCreate:
-		resp := serialize.CreateResponse{Path: fakePath(body)}
-		c.Reply(xid, zxid, 0, resp.Encode(nil))
-	case serialize.OpGetChildren:
-		resp := serialize.GetChildrenResponse{Children: []string{"x"}}
-		c.Reply(xid, zxid, 0, resp.Encode(nil))
-	default: // delete, auth, SetWatches
-		c.Reply(xid, zxid, 0, nil)
-	}
-}
-
 // TestFakeRequestsBeforeHandshakeInOrder queues requests before the
 // handle connects and while it waits for the handshake reply: all are sent
 // after the handshake in the order they were made, and their callbacks run
@@ -680,7 +665,7 @@ func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
 		if n, ok := fakeTCPRecvQueue(server, client); ok && n > 0 {
 			t.Errorf("the client sent %d bytes before the handshake reply", n)
 		}
-		c.WriteConnect(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.WriteConnect(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		var reqs []fakeRequest
 		var ids []int32
 		for i := range 5 {
@@ -693,7 +678,7 @@ func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
 		xids <- ids
 		fakeServe(c, nil)
 	})
-	h := connInit(t, fs.Addr(), nil, connSessionTimeout)
+	h := initHandle(t, fs.Addr(), nil, sessionTimeout)
 	var mu sync.Mutex
 	var order []string
 	done := make(chan struct{}, 5)
@@ -715,7 +700,7 @@ func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
 	queue("AExists", h.AExists("/q0", false, func(err error, _ *Stat) { record("q0", err) }))
 	queue("ACreate", h.ACreate("/q1", nil, OpenACLUnsafe, Persistent, func(err error, _ string) { record("q1", err) }))
 	queue("ASet", h.ASet("/q2", []byte("v"), -1, func(err error, _ *Stat) { record("q2", err) }))
-	connRecv(t, connected, "ConnectRequest")
+	recv(t, connected, "ConnectRequest")
 	// While the handshake is under way.
 	queue("AGet", h.AGet("/q3", false, func(err error, _ []byte, _ *Stat) { record("q3", err) }))
 	queue("ADelete", h.ADelete("/q4", -1, func(err error) { record("q4", err) }))
@@ -728,17 +713,17 @@ func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
 		{Op: serialize.OpGetData, Path: "/q3"},
 		{Op: serialize.OpDelete, Path: "/q4"},
 	}
-	if diff := cmp.Diff(want, connRecv(t, seen, "requests")); diff != "" {
+	if diff := cmp.Diff(want, recv(t, seen, "requests")); diff != "" {
 		t.Errorf("requests after the handshake (-want +got):\n%s", diff)
 	}
-	ids := connRecv(t, xids, "xids")
+	ids := recv(t, xids, "xids")
 	for i := 1; i < len(ids); i++ {
 		if ids[i] <= ids[i-1] {
 			t.Errorf("xids not increasing: %v", ids)
 		}
 	}
 	for range 5 {
-		connRecv(t, done, "callback")
+		recv(t, done, "callback")
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -755,7 +740,7 @@ func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
 func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		for range 5 { // two auths, Get /a, Exists /b (no node), GetChildren /c
 			xid, op, body := c.ReadRequestAnswerPings()
 			switch op {
@@ -776,7 +761,7 @@ func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
 	fs.Script(func(c *zktest.FakeConn) {
 		infos <- c.ReadConnect()
 		<-proceed
-		c.WriteConnect(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.WriteConnect(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		var reqs []fakeRequest
 		for range 5 {
 			xid, op, body := c.ReadRequestAnswerPings()
@@ -787,8 +772,8 @@ func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
 		fakeServe(c, nil)
 	})
 
-	rec := newConnRecorder()
-	h := connConnected(t, fs.Addr()+"/chroot", rec, connSessionTimeout)
+	rec := newRecorder()
+	h := connectHandle(t, fs.Addr()+"/chroot", rec, sessionTimeout)
 	ctx := testContext(t)
 	for _, cert := range []string{"alice:a", "bob:b"} {
 		if err := h.AddAuth(ctx, "digest", []byte(cert)); err != nil {
@@ -804,7 +789,7 @@ func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
 	if _, err := h.GetChildren(ctx, "/c", true); err != nil {
 		t.Fatalf("GetChildren: %v", err)
 	}
-	info := connRecv(t, infos, "second connection")
+	info := recv(t, infos, "second connection")
 	if info.LastZxidSeen != 0x12 || info.SessionID != fakeSessionID {
 		t.Errorf("second ConnectRequest: lastZxidSeen %#x session %#x, want 0x12 %#x", info.LastZxidSeen, info.SessionID, fakeSessionID)
 	}
@@ -829,11 +814,11 @@ func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
 		{Op: serialize.OpExists, Path: "/chroot/x"},
 		{Op: serialize.OpGetData, Path: "/chroot/y"},
 	}
-	if diff := cmp.Diff(want, connRecv(t, seen, "frames after the reconnect")); diff != "" {
+	if diff := cmp.Diff(want, recv(t, seen, "frames after the reconnect")); diff != "" {
 		t.Errorf("frames after the reconnect (-want +got):\n%s", diff)
 	}
 	for _, w := range []string{"x <nil>", "y <nil>"} {
-		if got := connRecv(t, queued, "queued callback"); got != w {
+		if got := recv(t, queued, "queued callback"); got != w {
 			t.Errorf("queued request: %q, want %q", got, w)
 		}
 	}

@@ -1,7 +1,6 @@
 package zhandle
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -98,7 +97,7 @@ func newFuzzHandle(t *testing.T, handshaking bool) *fuzzHandle {
 		loopDone:       make(chan struct{}),
 		completionDone: make(chan struct{}),
 		state:          StateConnected,
-		clientID:       connClientID(fuzzSession),
+		clientID:       fakeClientID(fuzzSession),
 		hosts:          hostlist.New([]hostlist.Address{{}}),
 		log:            cfg.logger,
 	}
@@ -144,9 +143,8 @@ func (fz *fuzzHandle) queue(t *testing.T, w Watcher) {
 		DeleteOp{Path: "/m4", Version: -1},
 	}
 	// A synchronous caller that never gets its completion stops waiting
-	// after this; the fuzz target then reports it.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	t.Cleanup(cancel)
+	// when this ends; the fuzz target then reports it.
+	ctx := testContext(t)
 	for i, p := range fuzzPlan {
 		var err error
 		if p.sync {
@@ -372,7 +370,7 @@ func fuzzSeeds() []fuzzSeed {
 	events := cat(event(EventChanged, "/a"), event(EventCreated, "/new"), event(EventChild, "/c"),
 		event(EventDeleted, "/d"), event(99, "/a"), event(EventCreated, "/deep/below"))
 	handshake := fakeConnectFrame(fuzzSession, 30000, false)
-	legacy := serialize.ConnectResponse{TimeOut: 30000, SessionID: fuzzSession, Passwd: connPasswd}
+	legacy := serialize.ConnectResponse{TimeOut: 30000, SessionID: fuzzSession, Passwd: fakePasswd}
 	length := func(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
 
 	return []fuzzSeed{

@@ -38,10 +38,10 @@ func newDrivenHandle(tb testing.TB, addr string) *Handle {
 	h.recvTimeout.Store(int64(time.Minute))
 	h.c.init()
 	tb.Cleanup(func() { h.shutdownConn(ErrClosing) })
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for h.c.phase != phaseEstablished {
 		if time.Now().After(deadline) {
-			tb.Fatal("no session within 10 s")
+			tb.Fatalf("no session within %v", waitTimeout)
 		}
 		turnByHand(tb, h)
 	}

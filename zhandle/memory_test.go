@@ -1,20 +1,18 @@
 //go:build !race
 
-package zhandle_test
+package zhandle
 
 import (
-	"context"
 	"crypto/tls"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/zkloop/zkloop/internal/zktest"
-	"github.com/zkloop/zkloop/zhandle"
 )
 
-// idleHandleBudget is issue 3's promise: an idle connected handle holds
-// less than 64 KiB (heap and goroutine stacks). The stacks include those of
+// idleHandleBudget is the promise of an idle handle's size: an idle
+// connected handle holds less than 64 KiB (heap and goroutine stacks). The stacks include those of
 // the OS thread the loop goroutine keeps while it sleeps in poll(2): its g0
 // and signal stacks come from the Go heap too, and dominate the figure.
 const idleHandleBudget = 64 << 10
@@ -35,7 +33,7 @@ func memInUse() (heap, stack int64) {
 
 func TestIdleHandleMemory(t *testing.T) {
 	ca := zktest.NewCA(t, "zkloop test CA")
-	srv := zktest.Standalone(t, zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})}))
+	srv := startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})}))
 	heap, stack := idleHandleMemory(t, srv.Addr())
 	t.Logf("idle connected handle: %d bytes (heap %d + stacks %d), budget %d", heap+stack, heap, stack, idleHandleBudget)
 	if heap+stack >= idleHandleBudget {
@@ -43,7 +41,7 @@ func TestIdleHandleMemory(t *testing.T) {
 	}
 	// The stacks are the loop's thread's, and threads outlive handles: a
 	// second measurement reuses the first's. Heap is what TLS adds.
-	tlsHeap, _ := idleHandleMemory(t, srv.SecureAddr(), zhandle.WithTLS(&tls.Config{RootCAs: ca.Pool()}))
+	tlsHeap, _ := idleHandleMemory(t, srv.SecureAddr(), WithTLS(&tls.Config{RootCAs: ca.Pool()}))
 	t.Logf("idle connected handle over TLS: heap %d bytes, %d more than without", tlsHeap, tlsHeap-heap)
 	if tlsHeap-heap >= idleTLSBudget {
 		t.Errorf("TLS adds %d bytes of heap to an idle handle, want < %d", tlsHeap-heap, idleTLSBudget)
@@ -52,13 +50,12 @@ func TestIdleHandleMemory(t *testing.T) {
 
 // idleHandleMemory returns the memory an idle handle connected to addr
 // holds: the growth of heap and stacks over 8 of them, per handle.
-func idleHandleMemory(t *testing.T, addr string, opts ...zhandle.Option) (heap, stack int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+func idleHandleMemory(t *testing.T, addr string, opts ...Option) (heap, stack int64) {
+	ctx := testContext(t)
 	// Warm up what any first handle pays once per process (resolver,
 	// pools, the slog discard handler, crypto tables), so that the
 	// measurement is per handle.
-	warm, err := zhandle.Init(addr, nil, 10*time.Second, opts...)
+	warm, err := Init(addr, nil, 10*time.Second, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +66,9 @@ func idleHandleMemory(t *testing.T, addr string, opts ...zhandle.Option) (heap, 
 
 	const handles = 8
 	heap0, stack0 := memInUse()
-	hs := make([]*zhandle.Handle, handles)
+	hs := make([]*Handle, handles)
 	for i := range hs {
-		h, err := zhandle.Init(addr, nil, 10*time.Second, opts...)
+		h, err := Init(addr, nil, 10*time.Second, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}

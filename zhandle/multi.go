@@ -274,7 +274,9 @@ func (h *Handle) MultiRead(ctx context.Context, ops ...ReadOp) ([]ReadResult, er
 	return results, nil
 }
 
-// AMultiRead is the asynchronous MultiRead.
+// AMultiRead is the asynchronous MultiRead. Unlike other callbacks' slices,
+// the results (their data and children included) are the callback's to
+// keep: they are decoded into memory of their own.
 func (h *Handle) AMultiRead(ops []ReadOp, cb MultiReadCompletion) error {
 	e := asyncEntry(cb)
 	return settle(e, h.queueMultiRead(e, ops))

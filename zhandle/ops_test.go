@@ -15,9 +15,9 @@ import (
 	"github.com/zkloop/zkloop/serialize"
 )
 
-// Tests of the operations against a real server (see helpers_test.go).
-// Every operation runs in both forms, sync and async, with the same
-// expectations.
+// Tests of the operations against the shared server (sharedserver_test.go).
+// Every operation runs in both forms, sync and async (calls_test.go), with
+// the same expectations.
 
 var nodeData = []byte("data")
 
@@ -43,12 +43,14 @@ type opCase struct {
 	want  func(t *testing.T, c *realClient, p string) reply
 }
 
-func withNode(t *testing.T, c *realClient, p string) { c.create(t, p, nodeData, Persistent) }
+func withNode(t *testing.T, c *realClient, p string) {
+	mustCreate(t, c.Handle, p, nodeData, Persistent)
+}
 
 func withChildren(t *testing.T, c *realClient, p string) {
 	withNode(t, c, p)
-	c.create(t, p+"/a", nil, Persistent)
-	c.create(t, p+"/b", nil, Ephemeral)
+	mustCreate(t, c.Handle, p+"/a", nil, Persistent)
+	mustCreate(t, c.Handle, p+"/b", nil, Ephemeral)
 }
 
 func failsWith(err error) func(*testing.T, *realClient, string) reply {
@@ -56,7 +58,7 @@ func failsWith(err error) func(*testing.T, *realClient, string) reply {
 }
 
 func withStat(t *testing.T, c *realClient, p string) reply {
-	return reply{Stat: c.stat(t, p), HasStat: true}
+	return reply{Stat: mustStat(t, c.Handle, p), HasStat: true}
 }
 
 // checkGone fails t unless p is absent.
@@ -87,20 +89,20 @@ func TestOperations(t *testing.T) {
 			}},
 		{name: "Create2", call: create2Call(nodeData, OpenACLUnsafe, Persistent),
 			want: func(t *testing.T, c *realClient, p string) reply {
-				return reply{Path: p, Stat: c.stat(t, p), HasStat: true}
+				return reply{Path: p, Stat: mustStat(t, c.Handle, p), HasStat: true}
 			}},
 		{name: "CreateTTL", call: createTTLCall(nodeData, OpenACLUnsafe, PersistentWithTTL, time.Hour),
 			want: func(t *testing.T, c *realClient, p string) reply {
-				return reply{Path: p, Stat: c.stat(t, p), HasStat: true}
+				return reply{Path: p, Stat: mustStat(t, c.Handle, p), HasStat: true}
 			}},
 		{name: "CreateMaxTTL", call: createTTLCall(nil, OpenACLUnsafe, PersistentWithTTL, serialize.MaxTTL*time.Millisecond),
 			want: func(t *testing.T, c *realClient, p string) reply {
-				return reply{Path: p, Stat: c.stat(t, p), HasStat: true}
+				return reply{Path: p, Stat: mustStat(t, c.Handle, p), HasStat: true}
 			}},
 		{name: "CreateExisting", setup: withNode, call: createCall(nil, OpenACLUnsafe, Persistent), want: failsWith(ErrNodeExists)},
 		{name: "CreateNoParent", at: "/child", call: createCall(nil, OpenACLUnsafe, Persistent), want: failsWith(ErrNoNode)},
 		{name: "CreateUnderEphemeral", at: "/child", call: createCall(nil, OpenACLUnsafe, Persistent),
-			setup: func(t *testing.T, c *realClient, p string) { c.create(t, p, nil, Ephemeral) },
+			setup: func(t *testing.T, c *realClient, p string) { mustCreate(t, c.Handle, p, nil, Ephemeral) },
 			want:  failsWith(ErrNoChildrenForEphemerals)},
 		{name: "CreateCreatorACLWithoutAuth", call: createCall(nil, CreatorAllACL, Persistent), want: failsWith(ErrInvalidACL)},
 		{name: "CreateUnknownACLScheme", want: failsWith(ErrInvalidACL),
@@ -117,15 +119,15 @@ func TestOperations(t *testing.T) {
 		{name: "ExistsMissing", call: existsCall(nil), want: failsWith(ErrNoNode)},
 		{name: "Get", setup: withNode, call: getCall(nil),
 			want: func(t *testing.T, c *realClient, p string) reply {
-				return reply{Data: nodeData, Stat: c.stat(t, p), HasStat: true}
+				return reply{Data: nodeData, Stat: mustStat(t, c.Handle, p), HasStat: true}
 			}},
-		{name: "GetEmpty", setup: func(t *testing.T, c *realClient, p string) { c.create(t, p, nil, Persistent) },
+		{name: "GetEmpty", setup: func(t *testing.T, c *realClient, p string) { mustCreate(t, c.Handle, p, nil, Persistent) },
 			call: getCall(nil), want: withStat},
 		{name: "GetMissing", call: getCall(nil), want: failsWith(ErrNoNode)},
 		{name: "Set", setup: withNode, call: setCall([]byte("new"), 0),
 			want: func(t *testing.T, c *realClient, p string) reply {
 				checkData(t, c, p, []byte("new"))
-				st := c.stat(t, p)
+				st := mustStat(t, c.Handle, p)
 				if st.Version != 1 {
 					t.Errorf("version after Set = %d, want 1", st.Version)
 				}
@@ -140,12 +142,12 @@ func TestOperations(t *testing.T) {
 		{name: "GetChildrenMissing", call: childrenCall(nil), want: failsWith(ErrNoNode)},
 		{name: "GetChildren2", setup: withChildren, call: children2Call(nil),
 			want: func(t *testing.T, c *realClient, p string) reply {
-				return reply{Children: []string{"a", "b"}, Stat: c.stat(t, p), HasStat: true}
+				return reply{Children: []string{"a", "b"}, Stat: mustStat(t, c.Handle, p), HasStat: true}
 			}},
 		{name: "GetChildren2Missing", call: children2Call(nil), want: failsWith(ErrNoNode)},
 		{name: "GetACL", setup: withNode, call: getACLCall(),
 			want: func(t *testing.T, c *realClient, p string) reply {
-				return reply{ACL: OpenACLUnsafe, Stat: c.stat(t, p), HasStat: true}
+				return reply{ACL: OpenACLUnsafe, Stat: mustStat(t, c.Handle, p), HasStat: true}
 			}},
 		{name: "GetACLMissing", call: getACLCall(), want: failsWith(ErrNoNode)},
 		{name: "SetACL", setup: withNode, call: setACLCall(0, ReadACLUnsafe),
@@ -187,7 +189,7 @@ func TestOperations(t *testing.T) {
 			}
 			return reply{Results: []OpResult{
 				{Op: serialize.OpCreate, Path: p},
-				{Op: serialize.OpSetData, Stat: c.stat(t, p)},
+				{Op: serialize.OpSetData, Stat: mustStat(t, c.Handle, p)},
 				{Op: serialize.OpCheck},
 				{Op: serialize.OpCreate, Path: seq},
 				{Op: serialize.OpCreate, Path: p + "-gone"},
@@ -201,8 +203,8 @@ func TestOperations(t *testing.T) {
 			}
 		}), want: func(t *testing.T, c *realClient, p string) reply {
 			return reply{Results: []OpResult{
-				{Op: serialize.OpCreate2, Path: p, Stat: c.stat(t, p)},
-				{Op: serialize.OpCreate2, Path: p + "-ttl", Stat: c.stat(t, p+"-ttl")},
+				{Op: serialize.OpCreate2, Path: p, Stat: mustStat(t, c.Handle, p)},
+				{Op: serialize.OpCreate2, Path: p + "-ttl", Stat: mustStat(t, c.Handle, p+"-ttl")},
 			}}
 		}},
 		// A failing transaction changes nothing; the operations before the
@@ -311,7 +313,7 @@ func TestCreateModes(t *testing.T) {
 					if !regexp.MustCompile(`^` + want + `$`).MatchString(got.Path) {
 						t.Errorf("created %q, want a match for %s", got.Path, want)
 					}
-					st := c.stat(t, got.Path)
+					st := mustStat(t, c.Handle, got.Path)
 					if got.HasStat && got.Stat != st {
 						t.Errorf("returned Stat %+v, server has %+v", got.Stat, st)
 					}
@@ -332,10 +334,10 @@ func TestContainerAndTTLExpire(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	ctx := testContext(t)
-	c.create(t, "/container", nil, Container)
-	c.create(t, "/container/child", nil, Persistent)
-	c.create(t, "/persistent", nil, Persistent)
-	c.create(t, "/persistent/child", nil, Persistent)
+	mustCreate(t, c.Handle, "/container", nil, Container)
+	mustCreate(t, c.Handle, "/container/child", nil, Persistent)
+	mustCreate(t, c.Handle, "/persistent", nil, Persistent)
+	mustCreate(t, c.Handle, "/persistent/child", nil, Persistent)
 	// Long enough to set the watch before the server may delete the node.
 	const ttl = 500 * time.Millisecond
 	for _, tc := range []struct {
@@ -381,7 +383,7 @@ func TestSequentialNames(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	ctx := testContext(t)
-	c.create(t, "/q", nil, Persistent)
+	mustCreate(t, c.Handle, "/q", nil, Persistent)
 	var got []string
 	p, err := c.Create(ctx, "/q/n-", nil, OpenACLUnsafe, PersistentSequential)
 	got = append(got, p)
@@ -412,7 +414,7 @@ func TestSequentialNames(t *testing.T) {
 func TestGoodPathsOnServer(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/a", nil, Persistent) // the parent of "/a/b.c"
+	mustCreate(t, c.Handle, "/a", nil, Persistent) // the parent of "/a/b.c"
 	for _, tc := range goodPaths {
 		if tc.path == "/" || tc.path == "/a" {
 			continue // exist already
@@ -437,8 +439,8 @@ func TestGetInto(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	ctx := testContext(t)
-	c.create(t, "/n", []byte("hello"), Persistent)
-	c.create(t, "/empty", nil, Persistent)
+	mustCreate(t, c.Handle, "/n", []byte("hello"), Persistent)
+	mustCreate(t, c.Handle, "/empty", nil, Persistent)
 	tests := []struct {
 		name    string
 		path    string
@@ -453,7 +455,7 @@ func TestGetInto(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got, st, err := c.GetInto(ctx, tc.path, tc.dst, false)
-		if err != nil || string(got) != tc.want || st != c.stat(t, tc.path) {
+		if err != nil || string(got) != tc.want || st != mustStat(t, c.Handle, tc.path) {
 			t.Errorf("%s: GetInto = %q, %+v, %v; want %q, the node's Stat", tc.name, got, st, err, tc.want)
 			continue
 		}
@@ -567,7 +569,7 @@ func TestAuthFailed(t *testing.T) {
 func TestCallbackOrder(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/o", nil, Persistent)
+	mustCreate(t, c.Handle, "/o", nil, Persistent)
 	const n = 100
 	var (
 		mu    sync.Mutex
@@ -609,12 +611,8 @@ func TestCallbackOrder(t *testing.T) {
 			t.Fatalf("request %d not queued: %v", i, err)
 		}
 	}
-	select {
-	case <-all:
-	case <-time.After(waitTimeout):
-		t.Fatal("not every callback ran")
-	}
-	c.barrier(t) // a duplicate callback would have run by now
+	recv(t, all, "callback of every request")
+	barrier(t, c.Handle) // a duplicate callback would have run by now
 	mu.Lock()
 	defer mu.Unlock()
 	want := make([]int, n)
@@ -635,7 +633,7 @@ func TestChroot(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	root := dial(t, c.srv, c.srv.Addr())
-	chroot := c.connect[len(c.srv.Addr()):]
+	chroot := c.chroot()
 	ctx := testContext(t)
 
 	got := []string{}
@@ -670,7 +668,7 @@ func TestChroot(t *testing.T) {
 	}
 
 	// Events carry client paths, "/" for the chroot node itself.
-	w := newEventLog()
+	w := newRecorder()
 	if _, _, err := c.WGet(ctx, "/a", w); err != nil {
 		t.Fatal(err)
 	}
@@ -680,11 +678,11 @@ func TestChroot(t *testing.T) {
 	if _, err := c.WExists(ctx, "/", w); err != nil {
 		t.Fatal(err)
 	}
-	root.set(t, chroot+"/a", nil)
+	mustSet(t, root.Handle, chroot+"/a", nil)
 	w.expect(t, watchEvent(EventChanged, "/a"))
-	root.create(t, chroot+"/b", nil, Persistent)
+	mustCreate(t, root.Handle, chroot+"/b", nil, Persistent)
 	c.events.expect(t, watchEvent(EventChild, "/"))
-	root.set(t, chroot, nil)
+	mustSet(t, root.Handle, chroot, nil)
 	w.expect(t, watchEvent(EventChanged, "/"))
 }
 
@@ -694,7 +692,7 @@ func TestChroot(t *testing.T) {
 func TestMissingChroot(t *testing.T) {
 	t.Parallel()
 	srv := sharedServer(t)
-	chroot := uniqueNode(t)
+	chroot := uniquePath(t.Name())
 	root := dial(t, srv, srv.Addr())
 	c := dial(t, srv, srv.Addr()+chroot)
 	ctx := testContext(t)
@@ -717,12 +715,12 @@ func TestMissingChroot(t *testing.T) {
 			})
 		})
 	}
-	root.create(t, chroot, nil, Persistent)
+	mustCreate(t, root.Handle, chroot, nil, Persistent)
 	c.events.expect(t, watchEvent(EventCreated, "/"))
 	if p, err := c.Create(ctx, "/a", nil, OpenACLUnsafe, Persistent); err != nil || p != "/a" {
 		t.Errorf("Create once the chroot exists = %q, %v", p, err)
 	}
-	c.barrier(t)
+	barrier(t, c.Handle)
 	c.events.expectNone(t) // one-shot: the second exists watch was the same default watcher
 }
 
@@ -735,7 +733,7 @@ func TestRejectedBeforeQueueing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var callbacks atomic.Int32
-	w := newEventLog()
+	w := newRecorder()
 	type rejected struct {
 		name string
 		call call

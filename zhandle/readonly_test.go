@@ -1,8 +1,8 @@
 package zhandle
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -10,65 +10,17 @@ import (
 	"github.com/zkloop/zkloop/internal/zktest"
 )
 
-// ftLogTap is a slog.Handler that passes the records whose message is msg
-// and whose "server" attribute is server to a channel (dropping them when
-// it is full).
-type ftLogTap struct {
-	msg, server string
-	ch          chan struct{}
-}
-
-func newFtLogTap(msg, server string) *ftLogTap {
-	return &ftLogTap{msg: msg, server: server, ch: make(chan struct{}, 64)}
-}
-
-func (l *ftLogTap) Enabled(context.Context, slog.Level) bool { return true }
-
-func (l *ftLogTap) Handle(_ context.Context, r slog.Record) error {
-	if r.Message != l.msg {
-		return nil
-	}
-	match := false
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "server" && a.Value.String() == l.server {
-			match = true
-		}
-		return !match
-	})
-	if match {
-		select {
-		case l.ch <- struct{}{}:
-		default:
-		}
-	}
-	return nil
-}
-
-func (l *ftLogTap) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *ftLogTap) WithGroup(string) slog.Handler      { return l }
-
-// ftWaitMode waits until srv reports mode (srvr), polling every 50 ms for
-// at most ftWait: the state of another process cannot be waited on.
-func ftWaitMode(t testing.TB, srv *zktest.Server, mode string) {
+// waitMode waits until srv reports mode (srvr): the state of another
+// process gives nothing to wait on but a poll.
+func waitMode(t testing.TB, srv *zktest.Server, mode string) {
 	t.Helper()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.NewTimer(ftWait)
-	defer deadline.Stop()
-	for {
+	poll(t, func() (bool, string) {
 		got, err := srv.Mode()
-		if err == nil && got == mode {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline.C:
-			t.Fatalf("%s: mode %q, %v after %v; want %q", srv, got, err, ftWait, mode)
-		}
-	}
+		return err == nil && got == mode, fmt.Sprintf("%s: mode %q, %v; want %q", srv, got, err, mode)
+	})
 }
 
-// TestReadOnlyMode is item 5: a 3-server ensemble with read-only mode
+// TestReadOnlyMode: a 3-server ensemble with read-only mode
 // enabled loses two servers; a handle with WithReadOnly is served by the
 // survivor in StateReadOnly (reads work, writes fail with ErrNotReadOnly),
 // a handle without it is turned away; a read-only handle that knows a
@@ -81,13 +33,13 @@ func TestReadOnlyMode(t *testing.T) {
 	// Every server also has a TLS port, for the probe over TLS.
 	ca := zktest.NewCA(t, "zkloop test CA")
 	secure := zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})})
-	ens := zktest.StartEnsemble(t, 3, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"), secure)
+	ens := startEnsemble(t, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"), secure)
 	rwSrv := zktest.Standalone(t, secure) // a read/write server for the probe
 
-	base := ftPath("ro")
-	setup := ftConnect(t, ens.ConnectString(), nil)
-	ftCreate(t, setup, base, []byte("data"), Persistent)
-	ftCreate(t, setup, base+"/child", nil, Persistent)
+	base := uniquePath("ro")
+	setup := connectHandle(t, ens.ConnectString(), nil, sessionTimeout)
+	mustCreate(t, setup, base, []byte("data"), Persistent)
+	mustCreate(t, setup, base+"/child", nil, Persistent)
 	if err := setup.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -101,15 +53,15 @@ func TestReadOnlyMode(t *testing.T) {
 			s.Kill()
 		}
 	}
-	ftWaitMode(t, surv, "read-only")
+	waitMode(t, surv, "read-only")
 
-	w := newFtWatcher()
-	h := ftInit(t, ens.ConnectString(), w, 4*time.Second, WithReadOnly())
-	w.expectSession(t, StateReadOnly)
+	w := newRecorder()
+	h := initHandle(t, ens.ConnectString(), w, 4*time.Second, WithReadOnly())
+	w.expect(t, sessionEvent(StateReadOnly))
 	if s := h.State(); s != StateReadOnly {
 		t.Fatalf("State() = %v; want %v", s, StateReadOnly)
 	}
-	if err := h.WaitConnected(ftCtx(t)); err != nil {
+	if err := h.WaitConnected(testContext(t)); err != nil {
 		t.Fatalf("WaitConnected in read-only mode: %v", err)
 	}
 	if got := h.CurrentServer(); got != surv.Addr() {
@@ -118,12 +70,12 @@ func TestReadOnlyMode(t *testing.T) {
 
 	// A handle without WithReadOnly is refused by the survivor, again and
 	// again: its connection is closed after the handshake request.
-	tap := newFtLogTap("server closed the connection", surv.Addr())
-	wn := newFtWatcher()
-	hn := ftInit(t, ens.ConnectString(), wn, 4*time.Second, WithLogger(slog.New(tap)))
+	tap := newLogTap("server closed the connection", surv.Addr())
+	wn := newRecorder()
+	hn := initHandle(t, ens.ConnectString(), wn, 4*time.Second, WithLogger(slog.New(tap)))
 
 	t.Run("Reads", func(t *testing.T) {
-		ctx := ftCtx(t)
+		ctx := testContext(t)
 		if data, _, err := h.Get(ctx, base, false); err != nil || string(data) != "data" {
 			t.Errorf("Get = %q, %v; want data", data, err)
 		}
@@ -141,7 +93,7 @@ func TestReadOnlyMode(t *testing.T) {
 		}
 	})
 	t.Run("WritesFail", func(t *testing.T) {
-		ctx := ftCtx(t)
+		ctx := testContext(t)
 		if _, err := h.Create(ctx, base+"/new", nil, OpenACLUnsafe, Persistent); !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("Create = %v; want ErrNotReadOnly", err)
 		}
@@ -151,11 +103,9 @@ func TestReadOnlyMode(t *testing.T) {
 		if err := h.Delete(ctx, base+"/child", -1); !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("Delete = %v; want ErrNotReadOnly", err)
 		}
-		done := make(chan error, 1)
-		if err := h.ASet(base, []byte("x"), -1, func(err error, _ *Stat) { done <- err }); err != nil {
-			t.Fatalf("ASet: %v", err)
-		}
-		if err := ftRecv(t, done, "ASet callback"); !errors.Is(err, ErrNotReadOnly) {
+		if err := await(t, func(done func(error)) error {
+			return h.ASet(base, []byte("x"), -1, func(err error, _ *Stat) { done(err) })
+		}); !errors.Is(err, ErrNotReadOnly) {
 			t.Errorf("ASet = %v; want ErrNotReadOnly", err)
 		}
 		if s := h.State(); s != StateReadOnly {
@@ -164,14 +114,12 @@ func TestReadOnlyMode(t *testing.T) {
 	})
 	t.Run("NotReadOnlyRefused", func(t *testing.T) {
 		for range 2 {
-			ftRecv(t, tap.ch, "refusal by the read-only survivor")
+			recv(t, tap.ch, "refusal by the read-only survivor")
 		}
 		if s := hn.State(); s == StateConnected || s == StateReadOnly {
 			t.Errorf("State() of a handle without WithReadOnly = %v", s)
 		}
-		if got := wn.drainSession(); len(got) != 0 {
-			t.Errorf("session events of the refused handle: %v", got)
-		}
+		wn.expectNone(t) // no session: no session event
 	})
 
 	// With the survivor first in a list that also holds a read/write
@@ -189,17 +137,17 @@ func TestReadOnlyMode(t *testing.T) {
 		ens.StartAll()
 		quorum := time.Now()
 		for {
-			ev := ftRecv(t, w.session, "session event on the way back")
-			if ev.State == StateConnected {
+			ev := w.next(t)
+			if ev == sessionEvent(StateConnected) {
 				break
 			}
-			if ev.State != StateConnecting {
-				t.Fatalf("session event %v on the way back", ev)
+			if ev != sessionEvent(StateConnecting) {
+				t.Fatalf("event %v on the way back", ev)
 			}
 		}
 		t.Logf("StateConnected %v after StartAll began, %v after the quorum", time.Since(start).Round(time.Millisecond), time.Since(quorum).Round(time.Millisecond))
-		ftCreate(t, h, base+"/written", nil, Persistent)
-		if err := hn.WaitConnected(ftCtx(t)); err != nil {
+		mustCreate(t, h, base+"/written", nil, Persistent)
+		if err := hn.WaitConnected(testContext(t)); err != nil {
 			t.Fatalf("WaitConnected of the handle without WithReadOnly: %v", err)
 		}
 		if s := hn.State(); s != StateConnected {
@@ -211,12 +159,12 @@ func TestReadOnlyMode(t *testing.T) {
 // probeFindsReadWrite connects a read-only handle to ro first, then checks
 // that probing moves it to the read/write server rw in a new session.
 func probeFindsReadWrite(t *testing.T, ro, rw string, opts ...Option) {
-	wp := newFtWatcher()
-	hp := ftInit(t, ro+","+rw, wp, 4*time.Second, append([]Option{WithReadOnly(), WithDeterministicOrder()}, opts...)...)
-	wp.expectSession(t, StateReadOnly)
+	wp := newRecorder()
+	hp := initHandle(t, ro+","+rw, wp, 4*time.Second, append([]Option{WithReadOnly(), WithDeterministicOrder()}, opts...)...)
+	wp.expect(t, sessionEvent(StateReadOnly))
 	roAt := time.Now()
 	roSession := hp.ClientID().SessionID
-	wp.expectSession(t, StateConnecting, StateConnected)
+	wp.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 	// The first probe is due 200 ms after the session began.
 	took := time.Since(roAt)
 	t.Logf("read-only to read/write by probing: %v", took.Round(time.Millisecond))
@@ -229,5 +177,5 @@ func probeFindsReadWrite(t *testing.T, ro, rw string, opts ...Option) {
 	if got := hp.ClientID().SessionID; got == roSession {
 		t.Errorf("the session %#x born read-only was resumed on the read/write server", got)
 	}
-	ftCreate(t, hp, ftPath("probe"), nil, Persistent)
+	mustCreate(t, hp, uniquePath("probe"), nil, Persistent)
 }

@@ -2,11 +2,11 @@ package zhandle
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -20,10 +20,7 @@ import (
 // returned; a stale version is refused. A handle that follows the
 // configuration (WithConfigTracking) knows the members after each change.
 func TestReconfig(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a 3-server ensemble")
-	}
-	ens := zktest.StartEnsemble(t, 3)
+	ens := startEnsemble(t)
 	// The admin handle talks to the leader, which stays a member all
 	// along; the server that comes and goes is a follower, and the
 	// tracking handle starts on the other follower, knowing no other
@@ -130,14 +127,8 @@ func waitTracked(t *testing.T, c *realClient, servers ...*zktest.Server) {
 		slices.Sort(addrs)
 		return addrs
 	}
-	ctx := testContext(t)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !slices.Equal(known(), want) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the tracking handle knows %v, want %v", known(), want)
-		case <-tick.C:
-		}
-	}
+	poll(t, func() (bool, string) {
+		got := known()
+		return slices.Equal(got, want), fmt.Sprintf("the tracking handle knows %v, want %v", got, want)
+	})
 }

@@ -20,8 +20,8 @@ var saslUsers = map[string]string{"alice": "alice-pw", "bob": "bob-pw"}
 // saslACL grants everything to the SASL user alice only.
 var saslACL = []ACL{{Perms: PermAll, ID: ID{Scheme: "sasl", ID: "alice"}}}
 
-// saslWho returns the identities WhoAmI reports, as "scheme:user".
-func saslWho(t *testing.T, h *Handle) []string {
+// identities returns the identities WhoAmI reports, as "scheme:user".
+func identities(t *testing.T, h *Handle) []string {
 	t.Helper()
 	ids, err := h.WhoAmI(testContext(t))
 	if err != nil {
@@ -35,9 +35,9 @@ func saslWho(t *testing.T, h *Handle) []string {
 	return who
 }
 
-// saslWantFailed checks a handle whose credentials the server refused
+// wantSASLFailed checks a handle whose credentials the server refused
 // (wantAuthFailed, the cause wrapped in a SASL error).
-func saslWantFailed(t *testing.T, h *Handle, rec *connRecorder, cause error) {
+func wantSASLFailed(t *testing.T, h *Handle, rec *recorder, cause error) {
 	t.Helper()
 	wantAuthFailed(t, h, rec, "SASL DIGEST-MD5", func(err error) bool { return errors.Is(err, cause) })
 }
@@ -46,7 +46,7 @@ func saslWantFailed(t *testing.T, h *Handle, rec *connRecorder, cause error) {
 // error wraps ErrAuthFailed, names the mechanism and has a cause that
 // cause accepts; the state is unrecoverable, the session event was
 // delivered, and requests fail with ErrAuthFailed.
-func wantAuthFailed(t *testing.T, h *Handle, rec *connRecorder, mechanism string, cause func(error) bool) {
+func wantAuthFailed(t *testing.T, h *Handle, rec *recorder, mechanism string, cause func(error) bool) {
 	t.Helper()
 	err := h.WaitConnected(testContext(t))
 	if !errors.Is(err, ErrAuthFailed) || !cause(err) || !strings.Contains(err.Error(), mechanism) {
@@ -63,11 +63,11 @@ func wantAuthFailed(t *testing.T, h *Handle, rec *connRecorder, mechanism string
 }
 
 func TestSASLDigestRequired(t *testing.T) {
-	srv := zktest.Standalone(t, zktest.WithSASLDigest(saslUsers), zktest.WithSASLRequired())
+	srv := startServer(t, zktest.WithSASLDigest(saslUsers), zktest.WithSASLRequired())
 	const secret = "/sasl-secret"
 
-	rec := newConnRecorder()
-	alice := connInit(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
+	rec := newRecorder()
+	alice := initHandle(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
 	// Queued before the session exists: it must wait for the end of the
 	// exchange, or the server would close the session.
 	created := make(chan error, 1)
@@ -77,13 +77,13 @@ func TestSASLDigestRequired(t *testing.T) {
 	if err := alice.WaitConnected(testContext(t)); err != nil {
 		t.Fatalf("WaitConnected: %v", err)
 	}
-	if err := connRecv(t, created, "create callback"); err != nil {
+	if err := recv(t, created, "create callback"); err != nil {
 		t.Fatalf("Create queued before the exchange: %v", err)
 	}
-	if got := rec.all(); len(got) == 0 || got[0] != connSessionEvent(StateConnected) {
+	if got := rec.all(); len(got) == 0 || got[0] != sessionEvent(StateConnected) {
 		t.Errorf("first events %v, want the session event connected", got)
 	}
-	if who := saslWho(t, alice); !slices.Contains(who, "sasl:alice") {
+	if who := identities(t, alice); !slices.Contains(who, "sasl:alice") {
 		t.Errorf("WhoAmI = %v, want sasl:alice among them", who)
 	}
 	if data, _, err := alice.Get(testContext(t), secret, false); err != nil || string(data) != "for alice" {
@@ -91,26 +91,26 @@ func TestSASLDigestRequired(t *testing.T) {
 	}
 
 	t.Run("other user", func(t *testing.T) {
-		bob := connConnected(t, srv.Addr(), nil, sessionTimeout, WithSASLDigest("bob", "bob-pw"))
+		bob := connectHandle(t, srv.Addr(), nil, sessionTimeout, WithSASLDigest("bob", "bob-pw"))
 		if _, _, err := bob.Get(testContext(t), secret, false); !errors.Is(err, ErrNoAuth) {
 			t.Errorf("Get as bob = %v, want ErrNoAuth (sasl ACL enforced)", err)
 		}
 	})
 	t.Run("no SASL", func(t *testing.T) {
-		plain := connConnected(t, srv.Addr(), nil, sessionTimeout)
+		plain := connectHandle(t, srv.Addr(), nil, sessionTimeout)
 		if _, _, err := plain.Get(testContext(t), "/", false); !errors.Is(err, ErrSessionClosedRequireSASLAuth) {
 			t.Errorf("Get without SASL = %v, want ErrSessionClosedRequireSASLAuth", err)
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {
-		rec := newConnRecorder()
-		h := connInit(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "wrong"))
+		rec := newRecorder()
+		h := initHandle(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "wrong"))
 		queued := make(chan error, 1)
 		if err := h.AGet("/", false, func(err error, _ []byte, _ *Stat) { queued <- err }); err != nil {
 			t.Fatal(err)
 		}
-		saslWantFailed(t, h, rec, ErrSessionClosedRequireSASLAuth)
-		if err := connRecv(t, queued, "queued Get callback"); !errors.Is(err, ErrAuthFailed) {
+		wantSASLFailed(t, h, rec, ErrSessionClosedRequireSASLAuth)
+		if err := recv(t, queued, "queued Get callback"); !errors.Is(err, ErrAuthFailed) {
 			t.Errorf("Get queued before the exchange: %v, want ErrAuthFailed", err)
 		}
 	})
@@ -120,9 +120,9 @@ func TestSASLDigestRequired(t *testing.T) {
 		// connection when the name is unknown, and would check the
 		// response against that user's password (with alice-pw here,
 		// mallory is let in as sasl:mallory).
-		rec := newConnRecorder()
-		h := connInit(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("mallory", "mallory-pw"))
-		saslWantFailed(t, h, rec, ErrSessionClosedRequireSASLAuth)
+		rec := newRecorder()
+		h := initHandle(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("mallory", "mallory-pw"))
+		wantSASLFailed(t, h, rec, ErrSessionClosedRequireSASLAuth)
 	})
 
 	// Last, as it restarts the server: the session survives and the
@@ -140,7 +140,7 @@ func TestSASLDigestRequired(t *testing.T) {
 		if data, _, err := alice.Get(testContext(t), secret, false); err != nil || string(data) != "for alice" {
 			t.Errorf("Get as alice after the restart = %q, %v", data, err)
 		}
-		if who := saslWho(t, alice); !slices.Contains(who, "sasl:alice") {
+		if who := identities(t, alice); !slices.Contains(who, "sasl:alice") {
 			t.Errorf("WhoAmI after the restart = %v, want sasl:alice among them", who)
 		}
 	})
@@ -150,30 +150,30 @@ func TestSASLDigestRequired(t *testing.T) {
 // requiring it: a refused exchange is AUTHFAILED, and clients without
 // SASL keep working outside the sasl ACLs.
 func TestSASLDigestOptional(t *testing.T) {
-	srv := zktest.Standalone(t, zktest.WithSASLDigest(saslUsers))
-	alice := connConnected(t, srv.Addr(), nil, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
+	srv := startServer(t, zktest.WithSASLDigest(saslUsers))
+	alice := connectHandle(t, srv.Addr(), nil, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
 	if _, err := alice.Create(testContext(t), "/opt", nil, saslACL, Persistent); err != nil {
 		t.Fatal(err)
 	}
-	plain := connConnected(t, srv.Addr(), nil, sessionTimeout)
+	plain := connectHandle(t, srv.Addr(), nil, sessionTimeout)
 	if _, _, err := plain.Get(testContext(t), "/", false); err != nil {
 		t.Errorf("Get / without SASL: %v", err)
 	}
 	if _, _, err := plain.Get(testContext(t), "/opt", false); !errors.Is(err, ErrNoAuth) {
 		t.Errorf("Get /opt without SASL = %v, want ErrNoAuth", err)
 	}
-	rec := newConnRecorder()
-	h := connInit(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("bob", "alice-pw"))
-	saslWantFailed(t, h, rec, ErrAuthFailed)
+	rec := newRecorder()
+	h := initHandle(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("bob", "alice-pw"))
+	wantSASLFailed(t, h, rec, ErrAuthFailed)
 }
 
 // TestSASLDigestServerWithoutSASL: a server with no JAAS configuration
 // answers the exchange with no challenge.
 func TestSASLDigestServerWithoutSASL(t *testing.T) {
 	srv := sharedServer(t)
-	rec := newConnRecorder()
-	h := connInit(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
-	saslWantFailed(t, h, rec, saslmd5.ErrChallenge)
+	rec := newRecorder()
+	h := initHandle(t, srv.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
+	wantSASLFailed(t, h, rec, saslmd5.ErrChallenge)
 }
 
 func TestSASLDigestEmptyUser(t *testing.T) {
@@ -221,7 +221,7 @@ func TestSASLFakeExchange(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	script := make(chan []int32, 1)
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		sasl := fakeSASL(t, c, "alice", "alice-pw", "")
 		xid, op, _ := c.ReadRequestAnswerPings()
 		if op != serialize.OpSetAuth || xid != serialize.XidAuth {
@@ -236,8 +236,8 @@ func TestSASLFakeExchange(t *testing.T) {
 		script <- []int32{sasl[0], sasl[1], xid}
 		fakeServe(c, nil)
 	})
-	rec := newConnRecorder()
-	h := connInit(t, fs.Addr(), rec, connSessionTimeout, WithSASLDigest("alice", "alice-pw"))
+	rec := newRecorder()
+	h := initHandle(t, fs.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
 	authed, got := make(chan error, 1), make(chan error, 1)
 	if err := h.AAddAuth("digest", []byte("u:p"), func(err error) { authed <- err }); err != nil {
 		t.Fatal(err)
@@ -248,17 +248,17 @@ func TestSASLFakeExchange(t *testing.T) {
 	if err := h.WaitConnected(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	if err := connRecv(t, authed, "AddAuth callback"); err != nil {
+	if err := recv(t, authed, "AddAuth callback"); err != nil {
 		t.Errorf("AddAuth: %v", err)
 	}
-	if err := connRecv(t, got, "Get callback"); err != nil {
+	if err := recv(t, got, "Get callback"); err != nil {
 		t.Errorf("Get: %v", err)
 	}
-	xids := connRecv(t, script, "end of the script")
+	xids := recv(t, script, "end of the script")
 	if xids[0] <= 0 || xids[1] <= 0 || xids[0] == xids[1] || slices.Contains(xids[:2], xids[2]) {
 		t.Errorf("xids: sasl %d, %d, getData %d; want positive and distinct", xids[0], xids[1], xids[2])
 	}
-	if ev := rec.all(); len(ev) != 1 || ev[0] != connSessionEvent(StateConnected) {
+	if ev := rec.all(); len(ev) != 1 || ev[0] != sessionEvent(StateConnected) {
 		t.Errorf("events %v, want the one session event connected", ev)
 	}
 }
@@ -271,24 +271,24 @@ func TestSASLFakeRetryAfterLoss(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	fs.Script(
 		func(c *zktest.FakeConn) { // closes after the first token
-			c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+			c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 			c.ReadRequest()
 			c.Close()
 		},
 		func(c *zktest.FakeConn) { // answers with another xid
-			c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+			c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 			xid, _, _ := c.ReadRequest()
 			c.Reply(xid+1, 0, 0, (&serialize.SetSASLResponse{Token: []byte(fakeSASLChallenge)}).Encode(nil))
 			c.ExpectClosed()
 		},
 		func(c *zktest.FakeConn) {
-			c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+			c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 			fakeSASL(t, c, "alice", "alice-pw", "")
 			fakeServe(c, nil)
 		},
 	)
-	rec := newConnRecorder()
-	h := connInit(t, fs.Addr(), rec, connSessionTimeout, WithSASLDigest("alice", "alice-pw"))
+	rec := newRecorder()
+	h := initHandle(t, fs.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
 	if err := h.WaitConnected(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestSASLFakeRetryAfterLoss(t *testing.T) {
 		t.Errorf("%d connections, want 3", n)
 	}
 	rec.waitSession(t, StateConnected)
-	if ev := rec.all(); len(ev) != 1 || ev[0] != connSessionEvent(StateConnected) {
+	if ev := rec.all(); len(ev) != 1 || ev[0] != sessionEvent(StateConnected) {
 		t.Errorf("events %v, want the one session event connected", ev)
 	}
 }
@@ -306,13 +306,13 @@ func TestSASLFakeRetryAfterLoss(t *testing.T) {
 func TestSASLFakeServerProof(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		fakeSASL(t, c, "alice", "alice-pw", "0123456789abcdef0123456789abcdef")
 		c.ExpectClosed()
 	})
-	rec := newConnRecorder()
-	h := connInit(t, fs.Addr(), rec, connSessionTimeout, WithSASLDigest("alice", "alice-pw"))
-	saslWantFailed(t, h, rec, saslmd5.ErrServerProof)
+	rec := newRecorder()
+	h := initHandle(t, fs.Addr(), rec, sessionTimeout, WithSASLDigest("alice", "alice-pw"))
+	wantSASLFailed(t, h, rec, saslmd5.ErrServerProof)
 	if n := fs.Accepted(); n != 1 {
 		t.Errorf("%d connections, want 1: a failed authentication is not retried", n)
 	}

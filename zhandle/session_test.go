@@ -1,8 +1,6 @@
 package zhandle
 
 import (
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,26 +19,14 @@ import (
 // keep it away from the server (Refuse), cut it off (Reset), or keep its
 // requests in flight (Blackhole) at exactly the moment it needs.
 
-// sessTimeout is the session timeout of these tests: long enough to
-// outlive a server restart (about a second) with room to spare.
-const sessTimeout = connSessionTimeout / 2
-
-// sessMust fails the test on err.
-func sessMust(t *testing.T, what string, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// sessProxied starts a server and a handle that reaches it through a
+// serverBehindProxy starts a server and a handle that reaches it through a
 // proxy, with a recorder as its watcher.
-func sessProxied(t *testing.T) (*zktest.Server, *zktest.Proxy, *connRecorder, *Handle) {
+func serverBehindProxy(t *testing.T) (*zktest.Server, *zktest.Proxy, *recorder, *Handle) {
 	t.Helper()
-	srv := zktest.Standalone(t)
+	srv := startServer(t)
 	proxy := zktest.NewProxy(t, srv.Addr())
-	rec := newConnRecorder()
-	return srv, proxy, rec, connConnected(t, proxy.Addr(), rec, sessTimeout)
+	rec := newRecorder()
+	return srv, proxy, rec, connectHandle(t, proxy.Addr(), rec, sessionTimeout)
 }
 
 // TestSessionRestartRestoresWatches kills the server while data, exists
@@ -51,15 +37,15 @@ func sessProxied(t *testing.T) (*zktest.Server, *zktest.Proxy, *connRecorder, *H
 // watches of the nodes changed while it was away, and the other watches,
 // restored, fire on changes made after.
 func TestSessionRestartRestoresWatches(t *testing.T) {
-	srv, proxy, rec, h := sessProxied(t)
+	srv, proxy, rec, h := serverBehindProxy(t)
 	ctx := testContext(t)
 	for _, p := range []string{"/r", "/r/d1", "/r/d2", "/r/c1", "/r/c2"} {
 		_, err := h.Create(ctx, p, []byte("v0"), OpenACLUnsafe, Persistent)
-		sessMust(t, "Create "+p, err)
+		must(t, "Create "+p, err)
 	}
 	for _, p := range []string{"/r/d1", "/r/d2"} {
 		_, _, err := h.Get(ctx, p, true)
-		sessMust(t, "Get "+p, err)
+		must(t, "Get "+p, err)
 	}
 	for _, p := range []string{"/r/e1", "/r/e2"} {
 		if _, err := h.Exists(ctx, p, true); !errors.Is(err, ErrNoNode) {
@@ -68,13 +54,13 @@ func TestSessionRestartRestoresWatches(t *testing.T) {
 	}
 	for _, p := range []string{"/r/c1", "/r/c2"} {
 		_, err := h.GetChildren(ctx, p, true)
-		sessMust(t, "GetChildren "+p, err)
+		must(t, "GetChildren "+p, err)
 	}
 	id := h.ClientID()
 
 	// Requests in flight: written by the handle, held by the proxy.
 	const inFlight = 100
-	held := connHoldInFlight(t, h, proxy, "/r/d1", inFlight)
+	held := holdInFlight(t, h, proxy, "/r/d1", inFlight)
 
 	// The kill ends the stalled connection: a crash is not held.
 	proxy.Refuse(true)
@@ -84,34 +70,34 @@ func TestSessionRestartRestoresWatches(t *testing.T) {
 	proxy.Resume()
 
 	srv.Start()
-	other := connConnected(t, srv.Addr(), nil, sessTimeout)
+	other := connectHandle(t, srv.Addr(), nil, sessionTimeout)
 	_, err := other.Set(ctx, "/r/d1", []byte("v1"), -1)
-	sessMust(t, "Set /r/d1", err)
+	must(t, "Set /r/d1", err)
 	_, err = other.Create(ctx, "/r/e1", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create /r/e1", err)
+	must(t, "Create /r/e1", err)
 	_, err = other.Create(ctx, "/r/c1/new", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create /r/c1/new", err)
+	must(t, "Create /r/c1/new", err)
 
 	proxy.Refuse(false)
 	rec.waitSession(t, StateConnected)
 	if got := h.ClientID(); got != id {
 		t.Errorf("session after the restart %#x, want %#x", got.SessionID, id.SessionID)
 	}
-	rec.waitAll(t, connWatchEvent(EventChanged, "/r/d1"), connWatchEvent(EventCreated, "/r/e1"), connWatchEvent(EventChild, "/r/c1"))
+	rec.waitAll(t, watchEvent(EventChanged, "/r/d1"), watchEvent(EventCreated, "/r/e1"), watchEvent(EventChild, "/r/c1"))
 
 	_, err = other.Set(ctx, "/r/d2", []byte("v1"), -1)
-	sessMust(t, "Set /r/d2", err)
+	must(t, "Set /r/d2", err)
 	_, err = other.Create(ctx, "/r/e2", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create /r/e2", err)
+	must(t, "Create /r/e2", err)
 	_, err = other.Create(ctx, "/r/c2/new", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create /r/c2/new", err)
-	rec.waitAll(t, connWatchEvent(EventChanged, "/r/d2"), connWatchEvent(EventCreated, "/r/e2"), connWatchEvent(EventChild, "/r/c2"))
+	must(t, "Create /r/c2/new", err)
+	rec.waitAll(t, watchEvent(EventChanged, "/r/d2"), watchEvent(EventCreated, "/r/e2"), watchEvent(EventChild, "/r/c2"))
 
 	// Any second completion of a failed request would have come before
 	// the reply to a later request.
 	_, _, err = h.Get(ctx, "/r/d1", false)
-	sessMust(t, "Get after the reconnect", err)
-	if n := held.count.completed(); n != inFlight {
+	must(t, "Get after the reconnect", err)
+	if n := held.results.completed(); n != inFlight {
 		t.Errorf("%d of %d requests completed", n, inFlight)
 	}
 }
@@ -122,34 +108,34 @@ func TestSessionRestartRestoresWatches(t *testing.T) {
 // a session event with that state to its watchers, ErrSessionExpired for
 // what it queued meanwhile and at once for later calls.
 func TestSessionExpiredByServer(t *testing.T) {
-	srv, proxy, rec, h := sessProxied(t)
+	srv, proxy, rec, h := serverBehindProxy(t)
 	ctx := testContext(t)
 	_, err := h.Create(ctx, "/x", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create", err)
-	watcher := newConnRecorder()
+	must(t, "Create", err)
+	watcher := newRecorder()
 	_, _, err = h.WGet(ctx, "/x", watcher)
-	sessMust(t, "WGet", err)
+	must(t, "WGet", err)
 
 	proxy.Refuse(true)
 	proxy.Reset()
 	rec.waitSession(t, StateConnecting)
 	id := h.ClientID()
-	thief := connConnected(t, srv.Addr(), nil, sessTimeout, WithClientID(id))
+	thief := connectHandle(t, srv.Addr(), nil, sessionTimeout, WithClientID(id))
 	if got := thief.ClientID().SessionID; got != id.SessionID {
 		t.Fatalf("second handle has session %#x, want %#x", got, id.SessionID)
 	}
-	connClose(t, thief) // CloseSession: the server ends the session
+	closeHandle(t, thief) // CloseSession: the server ends the session
 
 	// Let the handle connect, but hold its ConnectRequest until it has
 	// queued requests behind the handshake.
 	proxy.Blackhole()
 	proxy.Refuse(false)
-	connProxyWait(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
+	waitProxy(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
 	const pending = 3
-	count := newConnCount(pending)
+	count := newOutcomes(pending)
 	for i := range pending {
 		count.expect()
-		sessMust(t, "AExists", h.AExists("/x", false, func(err error, _ *Stat) { count.complete(t, i, err) }))
+		must(t, "AExists", h.AExists("/x", false, func(err error, _ *Stat) { count.complete(t, i, err) }))
 	}
 	syncErr := make(chan error, 1)
 	go func() {
@@ -163,7 +149,7 @@ func TestSessionExpiredByServer(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{ErrSessionExpired.Error(): pending}, count.tally()); diff != "" {
 		t.Errorf("requests pending at the expiry (-want +got):\n%s", diff)
 	}
-	if err := connRecv(t, syncErr, "Get"); !errors.Is(err, ErrSessionExpired) {
+	if err := recv(t, syncErr, "Get"); !errors.Is(err, ErrSessionExpired) {
 		t.Errorf("Get pending at the expiry: %v, want %v", err, ErrSessionExpired)
 	}
 	if got := h.State(); got != StateExpiredSession {
@@ -178,8 +164,8 @@ func TestSessionExpiredByServer(t *testing.T) {
 	if err := h.AGet("/x", false, func(error, []byte, *Stat) { t.Error("callback of a refused request") }); !errors.Is(err, ErrSessionExpired) {
 		t.Errorf("AGet after expiry: %v, want %v", err, ErrSessionExpired)
 	}
-	connClose(t, h)
-	want := []Event{connSessionEvent(StateConnected), connSessionEvent(StateConnecting), connSessionEvent(StateExpiredSession)}
+	closeHandle(t, h)
+	want := []Event{sessionEvent(StateConnected), sessionEvent(StateConnecting), sessionEvent(StateExpiredSession)}
 	if diff := cmp.Diff(want, rec.all()); diff != "" {
 		t.Errorf("default watcher's events (-want +got):\n%s", diff)
 	}
@@ -188,30 +174,22 @@ func TestSessionExpiredByServer(t *testing.T) {
 	}
 }
 
-// sessDigest is the digest ACL id of "user:password"
-// (DigestAuthenticationProvider.generateDigest).
-func sessDigest(cred string) string {
-	user, _, _ := strings.Cut(cred, ":")
-	sum := sha1.Sum([]byte(cred))
-	return user + ":" + base64.StdEncoding.EncodeToString(sum[:])
-}
-
 // TestSessionAuthSurvivesRestart checks that the identities of a session
 // are sent again after a reconnect, before anything else: one added while
 // connected and one added while the server was down.
 func TestSessionAuthSurvivesRestart(t *testing.T) {
-	srv := zktest.Standalone(t)
-	rec := newConnRecorder()
-	h := connConnected(t, srv.Addr(), rec, sessTimeout)
+	srv := startServer(t)
+	rec := newRecorder()
+	h := connectHandle(t, srv.Addr(), rec, sessionTimeout)
 	ctx := testContext(t)
-	sessMust(t, "AddAuth alice", h.AddAuth(ctx, "digest", []byte("alice:secret")))
+	must(t, "AddAuth alice", h.AddAuth(ctx, "digest", []byte("alice:secret")))
 	_, err := h.Create(ctx, "/alice", []byte("for alice"), CreatorAllACL, Persistent)
-	sessMust(t, "Create /alice", err)
-	stranger := connConnected(t, srv.Addr(), nil, sessTimeout)
+	must(t, "Create /alice", err)
+	stranger := connectHandle(t, srv.Addr(), nil, sessionTimeout)
 	if _, _, err := stranger.Get(ctx, "/alice", false); !errors.Is(err, ErrNoAuth) {
 		t.Fatalf("Get /alice without auth: %v, want %v", err, ErrNoAuth)
 	}
-	connClose(t, stranger)
+	closeHandle(t, stranger)
 	id := h.ClientID()
 
 	srv.Stop()
@@ -220,7 +198,7 @@ func TestSessionAuthSurvivesRestart(t *testing.T) {
 	go func() { bob <- h.AddAuth(ctx, "digest", []byte("bob:pw")) }()
 	srv.Start()
 	rec.waitSession(t, StateConnected)
-	if err := connRecv(t, bob, "AddAuth bob"); err != nil {
+	if err := recv(t, bob, "AddAuth bob"); err != nil {
 		t.Errorf("AddAuth while disconnected: %v", err)
 	}
 	if got := h.ClientID(); got != id {
@@ -231,15 +209,15 @@ func TestSessionAuthSurvivesRestart(t *testing.T) {
 		t.Errorf("Get /alice after the restart: %q, %v", data, err)
 	}
 	_, err = h.Create(ctx, "/both", nil, CreatorAllACL, Persistent)
-	sessMust(t, "Create /both", err)
+	must(t, "Create /both", err)
 	acl, _, err := h.GetACL(ctx, "/both")
-	sessMust(t, "GetACL /both", err)
+	must(t, "GetACL /both", err)
 	var ids []string
 	for _, a := range acl {
 		ids = append(ids, a.ID.Scheme+" "+a.ID.ID)
 	}
 	slices.Sort(ids)
-	want := []string{"digest " + sessDigest("alice:secret"), "digest " + sessDigest("bob:pw")}
+	want := []string{"digest " + digestID("alice", "secret"), "digest " + digestID("bob", "pw")}
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Errorf("identities of the session after the restart (-want +got):\n%s", diff)
 	}
@@ -251,33 +229,33 @@ func TestSessionAuthSurvivesRestart(t *testing.T) {
 // watched path once; then a change to a path of the last packet fires.
 func TestSessionSetWatchesSplit(t *testing.T) {
 	const nodes = 3000
-	srv, proxy, rec, h := sessProxied(t)
+	srv, proxy, rec, h := serverBehindProxy(t)
 	ctx := testContext(t)
 	_, err := h.Create(ctx, "/sw", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create /sw", err)
+	must(t, "Create /sw", err)
 	name := func(i int) string { return fmt.Sprintf("/sw/node-%04d-%s", i, strings.Repeat("x", 64)) }
-	created := newConnCount(nodes)
+	created := newOutcomes(nodes)
 	for i := range nodes {
 		created.expect()
-		sessMust(t, "ACreate", h.ACreate(name(i), nil, OpenACLUnsafe, Persistent, func(err error, _ string) { created.complete(t, i, err) }))
+		must(t, "ACreate", h.ACreate(name(i), nil, OpenACLUnsafe, Persistent, func(err error, _ string) { created.complete(t, i, err) }))
 	}
 	created.wait(t)
-	watched := newConnCount(nodes + 2)
+	watched := newOutcomes(nodes + 2)
 	var want []string // server paths of every watch
 	for i := range nodes {
 		watched.expect()
-		sessMust(t, "AGet", h.AGet(name(i), true, func(err error, _ []byte, _ *Stat) { watched.complete(t, i, err) }))
+		must(t, "AGet", h.AGet(name(i), true, func(err error, _ []byte, _ *Stat) { watched.complete(t, i, err) }))
 		want = append(want, name(i))
 	}
 	watched.expect()
-	sessMust(t, "AExists", h.AExists("/sw/absent", true, func(err error, _ *Stat) {
+	must(t, "AExists", h.AExists("/sw/absent", true, func(err error, _ *Stat) {
 		if errors.Is(err, ErrNoNode) {
 			err = nil
 		}
 		watched.complete(t, nodes, err)
 	}))
 	watched.expect()
-	sessMust(t, "AGetChildren", h.AGetChildren("/sw", true, func(err error, _ []string) { watched.complete(t, nodes+1, err) }))
+	must(t, "AGetChildren", h.AGetChildren("/sw", true, func(err error, _ []string) { watched.complete(t, nodes+1, err) }))
 	want = append(want, "/sw/absent", "/sw")
 	watched.wait(t)
 	for what, n := range watched.tally() {
@@ -292,7 +270,7 @@ func TestSessionSetWatchesSplit(t *testing.T) {
 	srv.Start()
 	rec.waitSession(t, StateConnected)
 	_, err = h.Exists(ctx, "/sw", false) // after the SetWatches, in session order
-	sessMust(t, "Exists", err)
+	must(t, "Exists", err)
 
 	var packets []serialize.SetWatches
 	longest := len(name(0))
@@ -333,17 +311,17 @@ func TestSessionSetWatchesSplit(t *testing.T) {
 
 	last := packets[len(packets)-1]
 	lastPath := slices.Concat(last.DataWatches, last.ExistWatches, last.ChildWatches)[0]
-	other := connConnected(t, srv.Addr(), nil, sessTimeout)
-	changed := []Event{connWatchEvent(EventCreated, "/sw/absent"), connWatchEvent(EventChild, "/sw")}
+	other := connectHandle(t, srv.Addr(), nil, sessionTimeout)
+	changed := []Event{watchEvent(EventCreated, "/sw/absent"), watchEvent(EventChild, "/sw")}
 	for _, p := range slices.Compact([]string{lastPath, name(nodes - 1)}) {
 		if p == "/sw" || p == "/sw/absent" {
 			continue // changed below
 		}
 		_, err := other.Set(ctx, p, []byte("changed"), -1)
-		sessMust(t, "Set "+p, err)
-		changed = append(changed, connWatchEvent(EventChanged, p))
+		must(t, "Set "+p, err)
+		changed = append(changed, watchEvent(EventChanged, p))
 	}
 	_, err = other.Create(ctx, "/sw/absent", nil, OpenACLUnsafe, Persistent)
-	sessMust(t, "Create /sw/absent", err)
+	must(t, "Create /sw/absent", err)
 	rec.waitAll(t, changed...)
 }

@@ -11,7 +11,7 @@ import (
 func proxied(t *testing.T, c *realClient, opts ...Option) (*realClient, *zktest.Proxy) {
 	t.Helper()
 	proxy := zktest.NewProxy(t, c.srv.Addr())
-	return dial(t, c.srv, proxy.Addr()+c.connect[len(c.srv.Addr()):], opts...), proxy
+	return dial(t, c.srv, proxy.Addr()+c.chroot(), opts...), proxy
 }
 
 // A session watcher sees every session event, in order with watch events,
@@ -19,24 +19,24 @@ func proxied(t *testing.T, c *realClient, opts ...Option) (*realClient, *zktest.
 func TestAddSessionWatcher(t *testing.T) {
 	owner := newRealClient(t)
 	c, proxy := proxied(t, owner)
-	owner.create(t, "/n", nil, Persistent)
+	mustCreate(t, owner.Handle, "/n", nil, Persistent)
 
-	session, other := newEventLog(), newEventLog()
+	session, other := newRecorder(), newRecorder()
 	remove := c.AddSessionWatcher(session)
 	c.AddSessionWatcher(other)
 	if _, err := c.WExists(testContext(t), "/n", session); err != nil {
 		t.Fatalf("WExists: %v", err)
 	}
 	proxy.Reset()
-	owner.set(t, "/n", []byte("x"))
-	session.expect(t, connSessionEvent(StateConnecting), connSessionEvent(StateConnected), watchEvent(EventChanged, "/n"))
-	other.expect(t, connSessionEvent(StateConnecting), connSessionEvent(StateConnected))
+	mustSet(t, owner.Handle, "/n", []byte("x"))
+	session.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected), watchEvent(EventChanged, "/n"))
+	other.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 
 	remove()
 	remove() // idempotent
 	proxy.Reset()
-	other.expect(t, connSessionEvent(StateConnecting), connSessionEvent(StateConnected))
-	c.barrier(t)
+	other.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
+	barrier(t, c.Handle)
 	session.expectNone(t)
 }
 
@@ -51,13 +51,13 @@ func TestAddSessionWatcherRemovedFromItself(t *testing.T) {
 		(<-removers)()
 	}))
 	proxy.Reset()
-	if ev := <-calls; ev.State != StateConnecting {
+	if ev := recv(t, calls, "the watcher's first event"); ev != sessionEvent(StateConnecting) {
 		t.Fatalf("first event %v, want the connection loss", ev)
 	}
 	if err := c.WaitConnected(testContext(t)); err != nil {
 		t.Fatalf("WaitConnected: %v", err)
 	}
-	c.barrier(t)
+	barrier(t, c.Handle)
 	if len(calls) != 0 {
 		t.Fatalf("the watcher ran again after removing itself: %v", <-calls)
 	}
@@ -70,14 +70,7 @@ func TestSessionAliveUntilAdvances(t *testing.T) {
 	srv := sharedServer(t)
 	const timeout = 2 * time.Second // pings every 667 ms
 	beforeInit := time.Now()
-	h, err := Init(srv.Addr(), nil, timeout)
-	if err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	defer h.Close()
-	if err := h.WaitConnected(testContext(t)); err != nil {
-		t.Fatalf("WaitConnected: %v", err)
-	}
+	h := connectHandle(t, srv.Addr(), nil, timeout)
 	first := h.SessionAliveUntil()
 	if negotiated := h.RecvTimeout(); first.Before(beforeInit.Add(negotiated)) || first.After(time.Now().Add(negotiated)) {
 		t.Fatalf("SessionAliveUntil after the handshake = %v, not a timeout (%v) after the handshake", first, negotiated)
@@ -106,18 +99,11 @@ func TestSessionAliveUntilPrecedesServerExpiry(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
 	const timeout = 2 * time.Second
-	h, err := Init(proxy.Addr()+owner.connect[len(owner.srv.Addr()):], nil, timeout)
-	if err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	defer h.Close()
-	if err := h.WaitConnected(testContext(t)); err != nil {
-		t.Fatalf("WaitConnected: %v", err)
-	}
+	h := connectHandle(t, proxy.Addr()+owner.chroot(), nil, timeout)
 	if _, err := h.Create(testContext(t), "/eph", nil, OpenACLUnsafe, Ephemeral); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	gone := newEventLog()
+	gone := newRecorder()
 	if _, err := owner.WExists(testContext(t), "/eph", gone); err != nil {
 		t.Fatalf("WExists: %v", err)
 	}
@@ -141,8 +127,12 @@ func TestSessionAliveUntilPrecedesServerExpiry(t *testing.T) {
 // every callback of the requests it failed; other watchers get nothing.
 func TestAddSessionWatcherToldOfClose(t *testing.T) {
 	owner := newRealClient(t)
-	h := connConnected(t, owner.connect, nil, sessionTimeout)
-	session, node := newEventLog(), newEventLog()
+	h := connectHandle(t, owner.connect, nil, sessionTimeout)
+	// WaitConnected can return before the handshake's session event is
+	// queued; once a round trip is back it has been delivered, and a
+	// session watcher added now does not get it.
+	barrier(t, h)
+	session, node := newRecorder(), newRecorder()
 	h.AddSessionWatcher(session)
 	if _, err := h.WExists(testContext(t), "/", node); err != nil {
 		t.Fatalf("WExists: %v", err)
@@ -151,10 +141,8 @@ func TestAddSessionWatcherToldOfClose(t *testing.T) {
 	if err := h.ASync("/", func(err error, _ string) { failed <- err }); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
-	}
-	<-failed // the request queued before Close was failed by it
-	session.expect(t, connSessionEvent(StateClosed))
+	closeHandle(t, h)
+	recv(t, failed, "callback of the request queued before Close") // Close failed it
+	session.expect(t, sessionEvent(StateClosed))
 	node.expectNone(t)
 }

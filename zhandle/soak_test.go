@@ -1,7 +1,6 @@
 package zhandle
 
 import (
-	"context"
 	"flag"
 	"io"
 	"sync"
@@ -31,9 +30,12 @@ const (
 // goroutine and descriptor counts are back to what they were before the
 // first Init. With -soak.duration it goes on until that time has passed.
 func TestSoakOpenClose(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the soak: 1,000 handles opened and closed")
+	}
 	fs := zktest.NewFakeServer(t)
-	fs.SetDefault(soakServe)
-	leak := closeTakeBaseline(t)
+	fs.SetDefault(serveAnyClient)
+	leak := takeBaseline(t)
 	bound, until := soakBound, time.Time{}
 	if *soakDuration > 0 {
 		bound, until = *soakDuration+soakBound, time.Now().Add(*soakDuration)
@@ -72,7 +74,7 @@ func TestSoakOpenClose(t *testing.T) {
 				if !ok {
 					return
 				}
-				if !soakOne(t, fs.Addr(), i, note) {
+				if !cycleHandle(t, fs.Addr(), i, note) {
 					return
 				}
 			}
@@ -88,19 +90,18 @@ func TestSoakOpenClose(t *testing.T) {
 		next, elapsed.Round(time.Millisecond), fs.Accepted(), results, leak.goroutines, goroutines, leak.fds, fds)
 }
 
-// soakOne opens handle i, uses it as i%4 says, closes it and checks that
+// cycleHandle opens handle i, uses it as i%4 says, closes it and checks that
 // each request completed once. It returns false when the test failed.
-func soakOne(t *testing.T, addr string, i int, note func(error)) bool {
-	h, err := Init(addr, nil, connSessionTimeout)
+func cycleHandle(t *testing.T, addr string, i int, note func(error)) bool {
+	h, err := Init(addr, nil, sessionTimeout)
 	if err != nil {
 		t.Errorf("Init: %v", err)
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), connWait)
-	defer cancel()
+	ctx := testContext(t)
 	ok := true
 	kind := i % 4
-	var count *connCount
+	var count *outcomes
 	if kind != 0 {
 		if err := h.WaitConnected(ctx); err != nil {
 			t.Errorf("handle %d: WaitConnected: %v", i, err)
@@ -110,7 +111,7 @@ func soakOne(t *testing.T, addr string, i int, note func(error)) bool {
 	switch {
 	case !ok:
 	case kind == 2:
-		count = newConnCount(soakPending)
+		count = newOutcomes(soakPending)
 		for j := range soakPending {
 			count.expect()
 			if err := h.AExists("/soak", false, func(err error, _ *Stat) { note(err); count.complete(t, j, err) }); err != nil {
@@ -128,7 +129,7 @@ func soakOne(t *testing.T, addr string, i int, note func(error)) bool {
 			}
 		}
 	}
-	if took := connClose(t, h); took > closeFlush+closeReply+time.Second {
+	if took := closeHandle(t, h); took > closeFlush+closeReply+lateness {
 		t.Errorf("handle %d: Close took %v", i, took)
 		ok = false
 	}
@@ -144,13 +145,13 @@ func soakOne(t *testing.T, addr string, i int, note func(error)) bool {
 	return ok && !t.Failed()
 }
 
-// soakServe is the fake server's script: it serves a session until the
+// serveAnyClient is the fake server's script: it serves a session until the
 // client closes, answering exists with a Stat and anything else with an
 // empty reply, and takes a client that goes away at any point (before the
 // handshake, with requests unanswered) as normal.
-func soakServe(c *zktest.FakeConn) {
+func serveAnyClient(c *zktest.FakeConn) {
 	conn := c.Conn()
-	if err := conn.SetDeadline(time.Now().Add(connWait)); err != nil {
+	if err := conn.SetDeadline(time.Now().Add(waitTimeout)); err != nil {
 		return
 	}
 	read := func() ([]byte, bool) {

@@ -34,12 +34,12 @@ func startTLSServers(t *testing.T) tlsServers {
 	hosts := []string{"127.0.0.1", "localhost"}
 	good := ca.ServerCert(t, zktest.CertOptions{Hosts: hosts})
 	s := tlsServers{ca: ca}
-	s.want = zktest.Standalone(t, zktest.WithSASLDigest(saslUsers),
+	s.want = startServer(t, zktest.WithSASLDigest(saslUsers),
 		zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthWant}))
-	s.need = zktest.Standalone(t, zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthNeed}))
+	s.need = startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthNeed}))
 	yesterday := time.Now().Add(-24 * time.Hour)
 	old := ca.ServerCert(t, zktest.CertOptions{Hosts: hosts, NotBefore: yesterday.Add(-24 * time.Hour), NotAfter: yesterday})
-	s.expired = zktest.Standalone(t, zktest.WithTLS(zktest.ServerTLS{Cert: old}))
+	s.expired = startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: old}))
 	return s
 }
 
@@ -63,10 +63,10 @@ func TestTLS(t *testing.T) {
 		// records and their headers arrive in pieces.
 		p := zktest.NewProxy(t, srv.want.SecureAddr())
 		p.SplitWrites(true)
-		rec := newConnRecorder()
-		h := connConnected(t, p.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
+		rec := newRecorder()
+		h := connectHandle(t, p.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
 		p.SplitWrites(false)
-		if who := saslWho(t, h); !slices.Equal(who, []string{"ip:127.0.0.1"}) {
+		if who := identities(t, h); !slices.Equal(who, []string{"ip:127.0.0.1"}) {
 			t.Errorf("WhoAmI without a client certificate = %v", who)
 		}
 		// A node of 900 kB: frames of many records each way.
@@ -80,7 +80,7 @@ func TestTLS(t *testing.T) {
 			t.Fatalf("Get over TLS: %d bytes, %v; want the %d written", len(data), err, len(big))
 		}
 		// The watch fires for a change made over the plain port.
-		plain := connConnected(t, srv.want.Addr(), nil, sessionTimeout)
+		plain := connectHandle(t, srv.want.Addr(), nil, sessionTimeout)
 		if _, err := plain.Set(testContext(t), path, []byte("small"), -1); err != nil {
 			t.Fatal(err)
 		}
@@ -89,21 +89,21 @@ func TestTLS(t *testing.T) {
 
 	t.Run("HostName", func(t *testing.T) {
 		_, port, _ := net.SplitHostPort(srv.want.SecureAddr())
-		connConnected(t, "localhost:"+port, nil, sessionTimeout, WithTLS(trusting(ca)))
+		connectHandle(t, "localhost:"+port, nil, sessionTimeout, WithTLS(trusting(ca)))
 	})
 
 	t.Run("ClientCertificate", func(t *testing.T) {
 		for _, s := range []*zktest.Server{srv.want, srv.need} {
-			h := connConnected(t, s.SecureAddr(), nil, sessionTimeout, WithTLS(trusting(ca, alice)))
-			if who := saslWho(t, h); !slices.Contains(who, "x509:CN=alice") {
+			h := connectHandle(t, s.SecureAddr(), nil, sessionTimeout, WithTLS(trusting(ca, alice)))
+			if who := identities(t, h); !slices.Contains(who, "x509:CN=alice") {
 				t.Errorf("WhoAmI with alice's certificate = %v; want x509:CN=alice among them", who)
 			}
 		}
 	})
 
 	t.Run("SASLOverTLS", func(t *testing.T) {
-		h := connConnected(t, srv.want.SecureAddr(), nil, sessionTimeout, WithTLS(trusting(ca)), WithSASLDigest("alice", "alice-pw"))
-		if who := saslWho(t, h); !slices.Contains(who, "sasl:alice") {
+		h := connectHandle(t, srv.want.SecureAddr(), nil, sessionTimeout, WithTLS(trusting(ca)), WithSASLDigest("alice", "alice-pw"))
+		if who := identities(t, h); !slices.Contains(who, "sasl:alice") {
 			t.Errorf("WhoAmI = %v; want sasl:alice among them", who)
 		}
 	})
@@ -126,11 +126,11 @@ func TestTLS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := zktest.NewProxy(t, tc.server.SecureAddr())
-			rec := newConnRecorder()
-			h := connInit(t, p.Addr(), rec, sessionTimeout, WithTLS(tc.cfg))
-			tlsWantRefused(t, h, rec, tc.cause)
+			rec := newRecorder()
+			h := initHandle(t, p.Addr(), rec, sessionTimeout, WithTLS(tc.cfg))
+			wantTLSRefused(t, h, rec, tc.cause)
 			// No retry storm: the loop has ended after one connection.
-			connRecv(t, h.loopDone, "end of the loop")
+			recv(t, h.loopDone, "end of the loop")
 			if n := p.Accepted(); n != 1 {
 				t.Errorf("%d connections to the refusing server; want 1", n)
 			}
@@ -140,7 +140,7 @@ func TestTLS(t *testing.T) {
 	t.Run("RefusingServerSkipped", func(t *testing.T) {
 		// The expired server first: it refuses, the next one serves.
 		p := zktest.NewProxy(t, srv.expired.SecureAddr())
-		h := connConnected(t, p.Addr()+","+srv.want.SecureAddr(), nil, sessionTimeout, WithTLS(trusting(ca)))
+		h := connectHandle(t, p.Addr()+","+srv.want.SecureAddr(), nil, sessionTimeout, WithTLS(trusting(ca)), WithDeterministicOrder())
 		if got := h.CurrentServer(); got != srv.want.SecureAddr() {
 			t.Errorf("CurrentServer() = %s; want %s", got, srv.want.SecureAddr())
 		}
@@ -151,8 +151,8 @@ func TestTLS(t *testing.T) {
 
 	t.Run("ReconnectKeepsSession", func(t *testing.T) {
 		p := zktest.NewProxy(t, srv.want.SecureAddr())
-		rec := newConnRecorder()
-		h := connConnected(t, p.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
+		rec := newRecorder()
+		h := connectHandle(t, p.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
 		id := h.ClientID()
 		path := "/tls-reconnect"
 		if _, err := h.Create(testContext(t), path, nil, OpenACLUnsafe, Ephemeral); err != nil {
@@ -173,7 +173,7 @@ func TestTLS(t *testing.T) {
 			t.Errorf("%d TLS connections; want 4", n)
 		}
 		// The ephemeral survived and the watch was restored.
-		plain := connConnected(t, srv.want.Addr(), nil, sessionTimeout)
+		plain := connectHandle(t, srv.want.Addr(), nil, sessionTimeout)
 		if _, err := plain.Set(testContext(t), path, []byte("x"), -1); err != nil {
 			t.Fatalf("Set on the ephemeral after the reconnects: %v", err)
 		}
@@ -196,8 +196,8 @@ func untrustedClient(t *testing.T, ca, other *zktest.CA) *tls.Config {
 	return cfg
 }
 
-// tlsWantRefused checks a handle whose only server failed TLS.
-func tlsWantRefused(t *testing.T, h *Handle, rec *connRecorder, cause func(error) bool) {
+// wantTLSRefused checks a handle whose only server failed TLS.
+func wantTLSRefused(t *testing.T, h *Handle, rec *recorder, cause func(error) bool) {
 	t.Helper()
 	wantAuthFailed(t, h, rec, "TLS with ", cause)
 }
@@ -222,12 +222,12 @@ func TestTLSFake(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	t.Run("RefusedAfterHandshake", func(t *testing.T) {
-		rec := newConnRecorder()
-		h := connInit(t, srv.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
-		tlsWantRefused(t, h, rec, tlsconn.RemoteAlert)
+		rec := newRecorder()
+		h := initHandle(t, srv.Addr(), rec, sessionTimeout, WithTLS(trusting(ca)))
+		wantTLSRefused(t, h, rec, tlsconn.RemoteAlert)
 	})
 	t.Run("LargeFrames", func(t *testing.T) {
-		h := connConnected(t, srv.Addr(), nil, sessionTimeout, WithTLS(trusting(ca, ca.ClientCert(t, "alice"))))
+		h := connectHandle(t, srv.Addr(), nil, sessionTimeout, WithTLS(trusting(ca, ca.ClientCert(t, "alice"))))
 		done := make(chan error, 64)
 		for i := range 64 {
 			if err := h.AGet("/n"+strconv.Itoa(i), false, func(err error, got []byte, _ *Stat) {
@@ -240,7 +240,7 @@ func TestTLSFake(t *testing.T) {
 			}
 		}
 		for range 64 {
-			if err := connRecv(t, done, "AGet callback"); err != nil {
+			if err := recv(t, done, "AGet callback"); err != nil {
 				t.Fatalf("AGet of %d bytes over TLS 1.3: %v", len(data), err)
 			}
 		}
@@ -253,17 +253,19 @@ func TestTLSFake(t *testing.T) {
 // handshake goroutine.
 func TestTLSServerSilentInHandshake(t *testing.T) {
 	fs := zktest.NewFakeServer(t)
-	fs.SetDefault(zktest.NeverAnswer)
-	h := connInit(t, fs.Addr(), nil, 1500*time.Millisecond, WithTLS(nil))
-	deadline := time.Now().Add(connWait)
-	for fs.Accepted() < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := fs.Accepted(); n < 2 {
-		t.Fatalf("%d connections within %v; want a retry after the receive deadline", n, connWait)
-	}
+	accepted := make(chan struct{}, 1)
+	fs.SetDefault(func(c *zktest.FakeConn) {
+		select {
+		case accepted <- struct{}{}:
+		default:
+		}
+		zktest.NeverAnswer(c)
+	})
+	h := initHandle(t, fs.Addr(), nil, 1500*time.Millisecond, WithTLS(nil))
+	recv(t, accepted, "connection")
+	recv(t, accepted, "second connection: a retry after the receive deadline")
 	if s := h.State(); s != StateConnecting {
 		t.Errorf("State() = %v; want %v", s, StateConnecting)
 	}
-	connClose(t, h) // waits for the loop, which waits for the handshake goroutine
+	closeHandle(t, h) // waits for the loop, which waits for the handshake goroutine
 }

@@ -1,7 +1,6 @@
 package zhandle
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -108,27 +107,29 @@ func TestTraceEveryRequestOnce(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
 	trace := newTraceLog()
-	h := connConnected(t, proxy.Addr()+owner.connect[len(owner.srv.Addr()):], nil, sessionTimeout, WithTracer(trace))
+	h := connectHandle(t, proxy.Addr()+owner.chroot(), nil, sessionTimeout, WithTracer(trace))
 	ctx := testContext(t)
 
-	const total, rounds = 10000, 10
-	var wg sync.WaitGroup
+	const total, rounds, late = 10000, 10, 20
+	done := newOutcomes(total + late) // any outcome: only the trace counts
 	for round := range rounds {
 		for i := range total / rounds {
 			p := fmt.Sprintf("/n%d", i%50)
-			wg.Add(1)
+			idx := round*(total/rounds) + i
+			complete := func(err error) { done.complete(t, idx, err) }
+			done.expect()
 			var err error
 			switch i % 4 {
 			case 0:
-				err = h.ACreate(p, nil, OpenACLUnsafe, Ephemeral, func(error, string) { wg.Done() })
+				err = h.ACreate(p, nil, OpenACLUnsafe, Ephemeral, func(err error, _ string) { complete(err) })
 			case 1:
-				err = h.AGet(p, true, func(error, []byte, *Stat) { wg.Done() })
+				err = h.AGet(p, true, func(err error, _ []byte, _ *Stat) { complete(err) })
 			case 2:
-				err = h.ADelete(p, -1, func(error) { wg.Done() })
+				err = h.ADelete(p, -1, complete)
 			default:
 				go func() {
-					defer wg.Done()
-					_, _ = h.Exists(ctx, p, false) // any outcome: only the trace counts
+					_, err := h.Exists(ctx, p, false)
+					complete(err)
 				}()
 			}
 			if err != nil {
@@ -138,7 +139,7 @@ func TestTraceEveryRequestOnce(t *testing.T) {
 				proxy.Reset() // a cut with requests in flight
 			}
 		}
-		wg.Wait()
+		done.wait(t)
 	}
 	if err := h.AddAuth(ctx, "digest", []byte("u:p")); err != nil {
 		t.Fatalf("AddAuth: %v", err)
@@ -146,23 +147,26 @@ func TestTraceEveryRequestOnce(t *testing.T) {
 
 	// Requests queued while the handle is cut off fail when it learns that
 	// its session expired meanwhile (another handle resumed and closed
-	// it); then Close.
+	// it); then Close. A refused connection attempt would fail them with
+	// ErrConnectionLoss first, so they are queued once the handle's next
+	// attempt has connected and its handshake is held.
 	proxy.Refuse(true)
 	proxy.Reset()
-	waitFor(t, "the cut", func() bool { return h.State() == StateConnecting })
-	for i := range 20 {
-		wg.Add(1)
-		if err := h.AGet(fmt.Sprintf("/n%d", i), false, func(error, []byte, *Stat) { wg.Done() }); err != nil {
+	waitState(t, h, StateConnecting)
+	thief := connectHandle(t, owner.srv.Addr(), nil, sessionTimeout, WithClientID(h.ClientID()))
+	closeHandle(t, thief)
+	proxy.Blackhole()
+	proxy.Refuse(false)
+	waitProxy(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
+	for i := range late {
+		done.expect()
+		if err := h.AGet(fmt.Sprintf("/n%d", i), false, func(err error, _ []byte, _ *Stat) { done.complete(t, total+i, err) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	thief := connConnected(t, owner.srv.Addr(), nil, sessionTimeout, WithClientID(h.ClientID()))
-	connClose(t, thief)
-	proxy.Refuse(false)
-	wg.Wait()
-	if err := h.Close(); err != nil {
-		t.Fatal(err)
-	}
+	proxy.Resume()
+	done.wait(t)
+	closeHandle(t, h)
 	trace.check(t)
 	counts := trace.errorCounts()
 	if counts["<nil>"] == 0 || counts[ErrConnectionLoss.Error()] == 0 || counts[ErrSessionExpired.Error()] == 0 {
@@ -179,7 +183,7 @@ func TestStatsAgreeWithProxy(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
 	const timeout = 30 * time.Second // pings every 10 s: none in the way
-	h := connConnected(t, proxy.Addr()+owner.connect[len(owner.srv.Addr()):], nil, timeout)
+	h := connectHandle(t, proxy.Addr()+owner.chroot(), nil, timeout)
 	ctx := testContext(t)
 	settled := func(what string) Stats {
 		t.Helper()
@@ -213,7 +217,10 @@ func TestStatsAgreeWithProxy(t *testing.T) {
 		if err := h.WaitConnected(ctx); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the reconnect", func() bool { return h.Stats().Reconnects == uint64(cut+1) })
+		poll(t, func() (bool, string) {
+			n := h.Stats().Reconnects
+			return n == uint64(cut+1), fmt.Sprintf("%d reconnects after cut %d", n, cut)
+		})
 	}
 	st := settled("at the end")
 	if st.RequestsSent < cuts*20 || st.RepliesReceived < cuts*20 {
@@ -229,31 +236,32 @@ func TestStatsAgreeWithProxy(t *testing.T) {
 func TestStatsQueues(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
-	h := connConnected(t, proxy.Addr()+owner.connect[len(owner.srv.Addr()):], nil, 2*time.Second)
-	waitFor(t, "a ping's round trip", func() bool { return h.Stats().PingRTT > 0 })
+	h := connectHandle(t, proxy.Addr()+owner.chroot(), nil, 2*time.Second)
+	poll(t, func() (bool, string) { return h.Stats().PingRTT > 0, "no ping round trip" })
 
 	proxy.Blackhole() // written, never answered: outstanding
-	var wg sync.WaitGroup
-	for range 5 {
-		wg.Add(1)
-		if err := h.AExists("/", false, func(error, *Stat) { wg.Done() }); err != nil {
-			t.Fatal(err)
-		}
+	done := newOutcomes(5 + 3)
+	exists := func(i int) {
+		done.expect()
+		must(t, "AExists", h.AExists("/", false, func(err error, _ *Stat) { done.complete(t, i, err) }))
 	}
-	waitFor(t, "5 outstanding", func() bool { st := h.Stats(); return st.Outstanding == 5 && st.Pending == 0 })
-	wg.Wait() // the silent server is dropped: the requests fail
-	waitFor(t, "the connection loss", func() bool { return h.State() == StateConnecting })
-	for range 3 { // no connection: queued, not sent
-		wg.Add(1)
-		if err := h.AExists("/", false, func(error, *Stat) { wg.Done() }); err != nil {
-			t.Fatal(err)
-		}
+	for i := range 5 {
+		exists(i)
+	}
+	poll(t, func() (bool, string) {
+		st := h.Stats()
+		return st.Outstanding == 5 && st.Pending == 0, fmt.Sprintf("%d outstanding, %d pending; want 5 and 0", st.Outstanding, st.Pending)
+	})
+	done.wait(t) // the silent server is dropped: the requests fail
+	waitState(t, h, StateConnecting)
+	for i := range 3 { // no connection: queued, not sent
+		exists(5 + i)
 	}
 	if st := h.Stats(); st.Pending != 3 || st.Outstanding != 0 {
 		t.Errorf("while disconnected: %d pending, %d outstanding; want 3 and 0", st.Pending, st.Outstanding)
 	}
 	proxy.Resume()
-	wg.Wait()
+	done.wait(t)
 }
 
 // The tracer hears of the connection, the session and watch deliveries.
@@ -261,18 +269,17 @@ func TestTraceConnectionSessionWatch(t *testing.T) {
 	owner := newRealClient(t)
 	proxy := zktest.NewProxy(t, owner.srv.Addr())
 	trace := newTraceLog()
-	rec := newConnRecorder()
-	h := connConnected(t, proxy.Addr()+owner.connect[len(owner.srv.Addr()):], rec, sessionTimeout, WithTracer(trace))
-	owner.create(t, "/w", nil, Persistent)
+	rec := newRecorder()
+	h := connectHandle(t, proxy.Addr()+owner.chroot(), rec, sessionTimeout, WithTracer(trace))
+	mustCreate(t, owner.Handle, "/w", nil, Persistent)
 	if _, err := h.Exists(testContext(t), "/w", true); err != nil {
 		t.Fatal(err)
 	}
-	owner.set(t, "/w", []byte("x"))
+	mustSet(t, owner.Handle, "/w", []byte("x"))
 	proxy.Reset()
 	rec.waitSession(t, StateConnecting)
 	rec.waitSession(t, StateConnected)
-	barrier := &realClient{Handle: h}
-	barrier.barrier(t)
+	barrier(t, h)
 	trace.mu.Lock()
 	defer trace.mu.Unlock()
 	if got, want := fmt.Sprint(trace.conn), "[connecting connected disconnected connecting connected]"; got != want {
@@ -286,18 +293,11 @@ func TestTraceConnectionSessionWatch(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after waitTimeout.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitState waits until h is in state s: the handle has no watcher to tell.
+func waitState(t *testing.T, h *Handle, s State) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: not within %v", what, waitTimeout)
-		case <-tick.C:
-		}
-	}
+	poll(t, func() (bool, string) {
+		got := h.State()
+		return got == s, fmt.Sprintf("state %v, want %v", got, s)
+	})
 }

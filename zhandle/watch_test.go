@@ -3,17 +3,17 @@ package zhandle
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// Tests of watches against a real server (see helpers_test.go): one-shot
-// delivery, table routing as zk_hashtable.c, the default watcher, and
-// RemoveWatches.
+// Tests of watches against the shared server (sharedserver_test.go):
+// one-shot delivery, table routing as zk_hashtable.c, the default watcher,
+// and RemoveWatches.
 
 // watchCase is a watch set by a read call on p, the change that fires it,
 // and a second change that must not fire it again.
@@ -26,10 +26,10 @@ type watchCase struct {
 	want    EventType
 }
 
-func setNode(t *testing.T, c *realClient, p string)    { c.set(t, p, nodeData) }
-func createNode(t *testing.T, c *realClient, p string) { c.create(t, p, nil, Persistent) }
+func setNode(t *testing.T, c *realClient, p string)    { mustSet(t, c.Handle, p, nodeData) }
+func createNode(t *testing.T, c *realClient, p string) { mustCreate(t, c.Handle, p, nil, Persistent) }
 func addChild(t *testing.T, c *realClient, p string) {
-	c.create(t, p+"/c-", nil, PersistentSequential)
+	mustCreate(t, c.Handle, p+"/c-", nil, PersistentSequential)
 }
 
 func deleteNode(t *testing.T, c *realClient, p string) {
@@ -67,11 +67,11 @@ func TestWatchFires(t *testing.T) {
 				forms(t, func(t *testing.T, async bool, form string) {
 					p := "/" + strings.ReplaceAll(name, "/", "-") + "-" + form
 					if tc.exists {
-						c.create(t, p, nil, Persistent)
+						mustCreate(t, c.Handle, p, nil, Persistent)
 					}
 					log, w := c.events, Watcher(viaDefault)
 					if !byDefault {
-						log = newEventLog()
+						log = newRecorder()
 						w = log
 					}
 					var want error
@@ -84,7 +84,7 @@ func TestWatchFires(t *testing.T) {
 					tc.trigger(t, c, p)
 					log.expect(t, watchEvent(tc.want, p))
 					tc.again(t, c, p)
-					c.barrier(t)
+					barrier(t, c.Handle)
 					log.expectNone(t)
 					c.events.expectNone(t)
 				})
@@ -97,7 +97,7 @@ func TestWatchFires(t *testing.T) {
 func TestFailedReadSetsNoWatch(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	w := newEventLog()
+	w := newRecorder()
 	for _, cl := range []call{getCall(w), childrenCall(w), children2Call(w)} {
 		if r := cl.run(t, c.Handle, false, "/n"); !errors.Is(r.Err, ErrNoNode) {
 			t.Fatalf("read of a missing node: %v, want ErrNoNode", r.Err)
@@ -105,7 +105,7 @@ func TestFailedReadSetsNoWatch(t *testing.T) {
 	}
 	createNode(t, c, "/n")
 	addChild(t, c, "/n")
-	c.barrier(t)
+	barrier(t, c.Handle)
 	w.expectNone(t)
 	if err := c.RemoveAllWatches(testContext(t), "/n", WatcherAny, true); !errors.Is(err, ErrNoWatcher) {
 		t.Errorf("RemoveAllWatches = %v, want ErrNoWatcher", err)
@@ -117,16 +117,16 @@ func TestFailedReadSetsNoWatch(t *testing.T) {
 func TestDeleteFiresEveryWatcher(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/n", nil, Persistent)
-	data, exists, child, both := newEventLog(), newEventLog(), newEventLog(), newEventLog()
+	mustCreate(t, c.Handle, "/n", nil, Persistent)
+	data, exists, child, both := newRecorder(), newRecorder(), newRecorder(), newRecorder()
 	for _, cl := range []call{getCall(data), existsCall(exists), childrenCall(child), getCall(both), children2Call(both), getCall(viaDefault)} {
 		if r := cl.run(t, c.Handle, false, "/n"); r.Err != nil {
 			t.Fatal(r.Err)
 		}
 	}
 	deleteNode(t, c, "/n")
-	c.barrier(t)
-	for _, log := range []*eventLog{data, exists, child, both, c.events} {
+	barrier(t, c.Handle)
+	for _, log := range []*recorder{data, exists, child, both, c.events} {
 		log.expect(t, watchEvent(EventDeleted, "/n"))
 		log.expectNone(t)
 	}
@@ -137,8 +137,8 @@ func TestDeleteFiresEveryWatcher(t *testing.T) {
 func TestWatcherRegisteredTwice(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/n", nil, Persistent)
-	w := newEventLog()
+	mustCreate(t, c.Handle, "/n", nil, Persistent)
+	w := newRecorder()
 	funcEvents := make(chan Event, 8)
 	fn := WatcherFunc(func(ev Event) { funcEvents <- ev })
 	for _, async := range []bool{false, true} {
@@ -149,7 +149,7 @@ func TestWatcherRegisteredTwice(t *testing.T) {
 		}
 	}
 	setNode(t, c, "/n")
-	c.barrier(t)
+	barrier(t, c.Handle)
 	w.expect(t, watchEvent(EventChanged, "/n"))
 	w.expectNone(t)
 	if n := len(funcEvents); n != 2 {
@@ -162,7 +162,7 @@ func TestWatcherRegisteredTwice(t *testing.T) {
 func TestEventBeforeReply(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/n", nil, Persistent)
+	mustCreate(t, c.Handle, "/n", nil, Persistent)
 	order := make(chan string, 3)
 	w := WatcherFunc(func(Event) { order <- "event" })
 	if err := c.AWGet("/n", w, func(error, []byte, *Stat) { order <- "get" }); err != nil {
@@ -173,12 +173,7 @@ func TestEventBeforeReply(t *testing.T) {
 	}
 	var got []string
 	for range 3 {
-		select {
-		case s := <-order:
-			got = append(got, s)
-		case <-time.After(waitTimeout):
-			t.Fatalf("only %v within %v", got, waitTimeout)
-		}
+		got = append(got, recv(t, order, fmt.Sprintf("callback or event after %v", got)))
 	}
 	if diff := cmp.Diff([]string{"get", "event", "set"}, got); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
@@ -190,17 +185,17 @@ func TestEventBeforeReply(t *testing.T) {
 func TestSetWatcher(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/n", nil, Persistent)
+	mustCreate(t, c.Handle, "/n", nil, Persistent)
 	if _, _, err := c.Get(testContext(t), "/n", true); err != nil {
 		t.Fatal(err)
 	}
-	next := newEventLog()
+	next := newRecorder()
 	if old := c.SetWatcher(next); old != Watcher(c.events) {
 		t.Errorf("SetWatcher returned %v, want the watcher given to Init", old)
 	}
 	setNode(t, c, "/n")
 	next.expect(t, watchEvent(EventChanged, "/n"))
-	c.barrier(t)
+	barrier(t, c.Handle)
 	c.events.expectNone(t)
 }
 
@@ -209,8 +204,8 @@ func TestSetWatcher(t *testing.T) {
 func TestSessionEventReachesWatchers(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
-	c.create(t, "/n", nil, Persistent)
-	data, child := newEventLog(), newEventLog()
+	mustCreate(t, c.Handle, "/n", nil, Persistent)
+	data, child := newRecorder(), newRecorder()
 	for _, cl := range []call{getCall(data), childrenCall(child)} {
 		if r := cl.run(t, c.Handle, false, "/n"); r.Err != nil {
 			t.Fatal(r.Err)
@@ -220,7 +215,7 @@ func TestSessionEventReachesWatchers(t *testing.T) {
 	if err := c.AddAuth(testContext(t), "nosuch", nil); !errors.Is(err, ErrAuthFailed) {
 		t.Fatalf("AddAuth = %v, want ErrAuthFailed", err)
 	}
-	for _, log := range []*eventLog{c.events, data, child} {
+	for _, log := range []*recorder{c.events, data, child} {
 		log.expect(t, Event{Type: EventSession, State: StateAuthFailed})
 	}
 }
@@ -231,7 +226,7 @@ func TestRemoveWatches(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	ctx := testContext(t)
-	w1, w2 := newEventLog(), newEventLog()
+	w1, w2 := newRecorder(), newRecorder()
 	watch := func(p string, calls ...call) {
 		t.Helper()
 		for _, cl := range calls {
@@ -247,7 +242,7 @@ func TestRemoveWatches(t *testing.T) {
 			p = "/local"
 		}
 		t.Run(p[1:], func(t *testing.T) {
-			c.create(t, p, nil, Persistent)
+			mustCreate(t, c.Handle, p, nil, Persistent)
 			watch(p, getCall(w1), getCall(w2), childrenCall(w1), childrenCall(w2))
 
 			// One watcher of one type.
@@ -284,41 +279,50 @@ func TestRemoveWatches(t *testing.T) {
 			w1.expect(t, removed(EventDataWatchRemoved, p), removed(EventChildWatchRemoved, p))
 			setNode(t, c, p)
 			addChild(t, c, p)
-			c.barrier(t)
+			barrier(t, c.Handle)
 			w1.expectNone(t)
 			w2.expectNone(t)
 		})
 	}
 }
 
-// The server's side of RemoveWatches: only a remote removal of every
-// watcher (removeWatches) removes the server's watch. A remote removal of
-// one watcher only checks that the server watches (checkWatches, as the
-// Java client), and a local one does not ask. A kept server watch still
-// fires; its event, finding no watcher, is dropped.
+// The server's side of RemoveWatches: a remote removal that leaves the
+// path with no watcher of the type (every watcher, or the only one)
+// removes the server's watch (removeWatches). A remote removal of one
+// watcher among others only checks that the server watches (checkWatches,
+// as the Java client), and a local one does not ask. A kept server watch
+// still fires; its event, finding no watcher of the removed ones, is not
+// theirs.
 func TestRemoveWatchesOnServer(t *testing.T) {
 	t.Parallel()
 	c := newRealClient(t)
 	ctx := testContext(t)
-	chroot := c.connect[len(c.srv.Addr()):]
-	w := newEventLog()
+	chroot := c.chroot()
+	w, other := newRecorder(), newRecorder()
 	tests := []struct {
 		name      string
 		watcher   Watcher
 		local     bool
+		others    bool // another watcher watches the data too
 		serverHas bool // the server still watches afterwards
 	}{
-		{"one-local", w, true, true},
-		{"one-remote", w, false, true},
-		{"all-local", nil, true, true},
-		{"all-remote", nil, false, false},
+		{"one-local", w, true, false, true},
+		{"one-remote-sole", w, false, false, false},
+		{"one-remote-among-others", w, false, true, true},
+		{"all-local", nil, true, false, true},
+		{"all-remote", nil, false, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := "/" + tc.name
-			c.create(t, p, nil, Persistent)
+			mustCreate(t, c.Handle, p, nil, Persistent)
 			if _, _, err := c.WGet(ctx, p, w); err != nil {
 				t.Fatal(err)
+			}
+			if tc.others {
+				if _, _, err := c.WGet(ctx, p, other); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if !serverWatches(t, c)[chroot+p] {
 				t.Fatalf("the server has no watch on %s", chroot+p)
@@ -331,8 +335,12 @@ func TestRemoveWatchesOnServer(t *testing.T) {
 				t.Errorf("the server watches %s: %v, want %v", chroot+p, got, tc.serverHas)
 			}
 			setNode(t, c, p)
-			c.barrier(t)
+			barrier(t, c.Handle)
+			if tc.others {
+				other.expect(t, watchEvent(EventChanged, p))
+			}
 			w.expectNone(t)
+			other.expectNone(t)
 			c.events.expectNone(t)
 		})
 	}

@@ -11,11 +11,12 @@ import (
 
 // RemoveWatches removes the watches of type wt that w set on path
 // (zoo_remove_watches); w nil removes every watcher of that type, as
-// RemoveAllWatches. Unless local, the server is asked first, as the Java
-// client asks it: for one watcher it checks that the server still watches
-// the path (checkWatches; other watchers of the handle may rely on the
-// server's watch, so it stays), for all of them it removes the server's
-// watch (removeWatches). Each removed watcher receives a watch-removed
+// RemoveAllWatches. Unless local, the server is asked first: when no other
+// watcher of the handle has that type of watch on the path (w nil, or w
+// the only one), the server's watch is removed (removeWatches); otherwise
+// other watchers still rely on it, so the server is only asked whether it
+// still watches the path (checkWatches), as the Java client always does
+// for one watcher. Each removed watcher receives a watch-removed
 // event. ErrNoWatcher when nothing matches. A 3.8 server knows no
 // persistent watcher types: removing persistent watches server-side works
 // there only while the handle has no other watch on the path (it is then
@@ -77,8 +78,8 @@ func (h *Handle) queueRemoveWatches(e *completion.Entry, path string, wt Watcher
 	}
 	e.Value = watchRemoval{path: sp, wt: wt, watcher: w}
 	op := serialize.OpRemoveWatches
-	if w != nil {
-		op = serialize.OpCheckWatches
+	if w != nil && !h.watches.Sole(sp, wt, w) {
+		op = serialize.OpCheckWatches // the server's watch serves other watchers still
 	}
 	if err := h.admit(e); err != nil {
 		return err
