@@ -130,7 +130,7 @@ func TestFakeRepliesInOneWrite(t *testing.T) {
 	dataFor := func(path string) []byte { return bytes.Repeat([]byte(path), 30) }
 	fs := zktest.NewFakeServer(t)
 	fs.Script(func(c *zktest.FakeConn) {
-		c.Handshake(fakeSessionID, fakeTimeoutMs, connPasswd, false)
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		var replies []byte
 		for range inFlight {
 			xid, _, body := c.ReadRequestAnswerPings()
@@ -142,12 +142,9 @@ func TestFakeRepliesInOneWrite(t *testing.T) {
 			fakeGetReply(c, xid, 0x41, dataFor(fakePath(body)))
 		})
 	})
-	h := connConnected(t, fs.Addr(), nil, connSessionTimeout)
+	h := connectHandle(t, fs.Addr(), nil, sessionTimeout)
 
-	type reply struct {
-		path string
-		data string
-	}
+	type reply struct{ Path, Data string }
 	var (
 		mu   sync.Mutex
 		got  []reply
@@ -173,20 +170,16 @@ func TestFakeRepliesInOneWrite(t *testing.T) {
 			t.Fatalf("AGet(%s): %v", path, err)
 		}
 	}
-	select {
-	case <-done:
-	case <-testContext(t).Done():
-		t.Fatal("not every callback ran")
-	}
+	recv(t, done, "last callback")
 	mu.Lock()
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(reply{})); diff != "" {
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("callbacks (-want +got):\n%s", diff)
 	}
 	mu.Unlock()
 	for i := range after {
 		path := fmt.Sprintf("/after/%03d", i)
 		data := dataFor(path)
-		fakeCheckGet(t, h, path, data, fakeStat(1, len(data)))
+		checkGet(t, h, path, data, fakeStat(1, len(data)))
 	}
 }
 
