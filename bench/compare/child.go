@@ -96,7 +96,7 @@ type result struct {
 // operations, then measures a run and prints the result as JSON.
 func childMain(args []string) error {
 	fs := flag.NewFlagSet("child", flag.ContinueOnError)
-	name := fs.String("client", "zkloop", "client: zkloop, "+goZKName+" or "+goFloorName+" (the C programs run on their own)")
+	name := fs.String("client", "zkloop", "client: zkloop, "+tracedName+", "+goZKName+" or "+goFloorName+" (the C programs run on their own)")
 	key := fs.String("workload", "get100", "workload key")
 	addr := fs.String("addr", "", "server host:port")
 	ops := fs.Int("ops", 0, "operations (0: the workload's default)")

@@ -38,10 +38,13 @@ type client interface {
 // clientNames are the clients in the order of the table: zkloop, the
 // clients it is compared with, then the floors the ratios are taken
 // against.
-var clientNames = []string{"zkloop", goZKName, cClientName, cFloorName, goFloorName}
+var clientNames = []string{"zkloop", tracedName, goZKName, cClientName, cFloorName, goFloorName}
 
 const (
-	goZKName = "go-zookeeper"
+	// tracedName is zkloop with a tracer whose per-request hooks do
+	// nothing: what a tracer costs, side by side with zkloop without one.
+	tracedName = "zkloop, no-op tracer"
+	goZKName   = "go-zookeeper"
 	// cClientName is the Apache C client, run by the program built from
 	// cdriver/driver.c rather than by this binary's child subcommand.
 	cClientName = "C client"
@@ -57,6 +60,8 @@ func dial(name, addr string) (client, error) {
 	switch name {
 	case "zkloop":
 		return dialZkloop(addr)
+	case tracedName:
+		return dialZkloop(addr, zhandle.WithTracer(nopTracer{}))
 	case goZKName:
 		return dialGoZK(addr)
 	case goFloorName:
@@ -69,11 +74,19 @@ func dial(name, addr string) (client, error) {
 	return nil, fmt.Errorf("unknown client %q", name)
 }
 
+// nopTracer implements the hooks called per request and per event, and
+// does nothing.
+type nopTracer struct{}
+
+func (nopTracer) TraceRequestStart(zhandle.RequestStart)    {}
+func (nopTracer) TraceRequestEnd(zhandle.RequestEnd)        {}
+func (nopTracer) TraceWatchDelivered(zhandle.WatchDelivery) {}
+
 // zkloopClient uses the sync API, and AGet for the window.
 type zkloopClient struct{ h *zhandle.Handle }
 
-func dialZkloop(addr string) (*zkloopClient, error) {
-	h, err := zhandle.Init(addr, nil, sessionTimeout)
+func dialZkloop(addr string, opts ...zhandle.Option) (*zkloopClient, error) {
+	h, err := zhandle.Init(addr, nil, sessionTimeout, opts...)
 	if err != nil {
 		return nil, err
 	}
