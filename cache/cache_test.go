@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestRealServer runs the tests that need ZooKeeper against one standalone
 // server, each in a chroot of its own.
 func TestRealServer(t *testing.T) {
-	srv := zktest.Standalone(t)
+	srv := zktest.NewServer(t)
 	t.Run("reference", func(t *testing.T) { testReference(t, srv) })
 	t.Run("priming-during-changes", func(t *testing.T) { testPrimingDuringChanges(t, srv) })
 	t.Run("options", func(t *testing.T) { testOptions(t, srv) })
@@ -173,7 +173,7 @@ func testChangesWhileDisconnected(t *testing.T, srv *zktest.Server) {
 
 	cut := time.Now()
 	proxy.Refuse(true)
-	proxy.Reset()
+	proxy.Cut()
 	rec.waitType(t, EventStale, n)
 	if c.Fresh() || c.Staleness() <= 0 {
 		t.Errorf("cut off: Fresh() = %v, Staleness() = %v; want false, > 0", c.Fresh(), c.Staleness())
@@ -246,7 +246,7 @@ func testRenewal(t *testing.T, srv *zktest.Server) {
 	}))
 	n := len(rec.all())
 	proxy.Refuse(true)
-	proxy.Reset()
+	proxy.Cut()
 	thief, err := zhandle.Init(srv.Addr()+suffix, nil, sessionTimeout, zhandle.WithClientID(h.ClientID()))
 	must(t, "Init", err)
 	must(t, "WaitConnected", thief.WaitConnected(ctx))

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // A reference run makes churnOps random operations, churnWindow at a
@@ -107,7 +107,7 @@ func cutEvery(n int) fault {
 			must(r.t, "Sync", r.c.Sync(testContext(r.t)))
 		case i%n != n/2:
 		case i/n%2 == 0:
-			r.proxy.Reset()
+			r.proxy.Cut()
 		default:
 			r.proxy.CutMidFrame()
 		}
@@ -134,7 +134,7 @@ func expireAt(at int) fault {
 		t := r.t
 		n := len(r.rec.all())
 		r.proxy.Refuse(true)
-		r.proxy.Reset()
+		r.proxy.Cut()
 		thief, err := zhandle.Init(r.srv.Addr()+r.chroot, nil, sessionTimeout, zhandle.WithClientID(r.h.ClientID()))
 		must(t, "Init", err)
 		must(t, "WaitConnected", thief.WaitConnected(testContext(t)))

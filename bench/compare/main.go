@@ -10,7 +10,7 @@
 //
 // The servers are bench.FakeServer, in a process of its own (one with 100 B
 // nodes, one with 10 KiB nodes), and a real standalone ZooKeeper started
-// with internal/zktest (-real=false skips it, -zk host:port uses a running
+// with zktest (-real=false skips it, -zk host:port uses a running
 // one instead). Every measurement runs in a child process — this binary
 // with the "child" subcommand — so that its CPU time (getrusage), its
 // allocations and its peak RSS are the client's own.

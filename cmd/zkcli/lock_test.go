@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/lock"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // lockRun is one zkcli run in the background, interruptible like a

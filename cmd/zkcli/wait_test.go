@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // noSession starts the error of a batch run that no server served.
@@ -23,7 +24,7 @@ func TestBatchWaitsForSession(t *testing.T) {
 		runs   = 20
 		budget = 25 * time.Second // a run takes 1 to 3 s here, mostly the JVM's start
 	)
-	srv := zktest.Standalone(t)
+	srv := zktest.NewServer(t)
 	forms := []struct {
 		name  string
 		stdin string
@@ -62,8 +63,8 @@ func TestBatchWaitsForSession(t *testing.T) {
 // without waiting.
 func TestBatchNoServer(t *testing.T) {
 	const timeout = time.Second
-	closer := zktest.NewFakeServer(t)
-	closer.SetDefault(func(*zktest.FakeConn) {}) // the connection is closed when the script returns
+	closer := fakeserver.New(t)
+	closer.SetDefault(func(*fakeserver.Conn) {}) // the connection is closed when the script returns
 	servers := "127.0.0.1:1," + closer.Addr()
 	failure := noSession + "127.0.0.1:1, " + closer.Addr() + " within 1s: KeeperErrorCode = ConnectionLoss\n"
 	versionLine := "ZooKeeper CLI version: zkloop zkcli " + version() + "\n"

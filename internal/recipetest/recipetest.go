@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 const (
@@ -35,11 +35,11 @@ const (
 
 // Start starts a standalone server for a package's real-server tests,
 // sweeping empty containers every ContainerCheckInterval. It skips the
-// test without a server here (fails under CI), as zktest.Standalone does.
+// test without a server here (fails under CI), as zktest.NewServer does.
 func Start(t testing.TB) *zktest.Server {
 	t.Helper()
-	return zktest.Standalone(t, zktest.WithJVMFlags(
-		"-Dznode.container.checkIntervalMs="+strconv.Itoa(int(ContainerCheckInterval.Milliseconds()))))
+	return zktest.NewServer(t, zktest.WithSystemProperty(
+		"znode.container.checkIntervalMs", strconv.Itoa(int(ContainerCheckInterval.Milliseconds()))))
 }
 
 // chrootSeq makes chroots unique across tests and -count repetitions.

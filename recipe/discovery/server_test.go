@@ -12,10 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/discovery"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 func TestMain(m *testing.M) { recipetest.Main(m) }
@@ -291,7 +291,7 @@ func testReregisterAfterReconnect(t *testing.T, z *recipetest.Place) {
 	register(t, d, api("a1", 1))
 	suspended := recipetest.Reaching(t, h, zhandle.StateConnecting)
 	p.Refuse(true)
-	p.Reset()
+	p.Cut()
 	recipetest.Receive(t, suspended, "the loss of the connection")
 	if err := other.Delete(recipetest.Context(t), base+"/api/a1", -1); err != nil {
 		t.Fatal(err)
@@ -309,7 +309,7 @@ func testReregisterAfterReconnect(t *testing.T, z *recipetest.Place) {
 func expire(t *testing.T, z *recipetest.Place, h *zhandle.Handle, p *zktest.Proxy) {
 	t.Helper()
 	expired := recipetest.Reaching(t, h, zhandle.StateExpiredSession)
-	p.Blackhole()
+	p.Stall()
 	defer p.Resume()
 	thief, err := zhandle.Init(z.Server.Addr()+z.Chroot, nil, recipetest.SessionTimeout, zhandle.WithClientID(h.ClientID()))
 	if err != nil {

@@ -361,7 +361,7 @@ func testLatchLostBeforeServerExpiry(t *testing.T, s *recipetest.Site) {
 			heirElected := elected(t, heir)
 			deleted := deletion(t, s.Connect(t), l.Node())
 			events := sessionEvents(t, h) // told after the latch's Tracker
-			p.Blackhole()
+			p.Stall()
 			waitState(t, events, zhandle.StateConnecting) // SUSPENDED
 			if ended := isClosed(term); ended != (policy == recipe.StandardErrorPolicy) {
 				t.Errorf("leadership ended at SUSPENDED: %v", ended)
@@ -391,7 +391,7 @@ func testLatchReconnect(t *testing.T, s *recipetest.Site) {
 			term := await(t, l)
 			node := l.Node()
 			events := sessionEvents(t, h)
-			p.Reset()
+			p.Cut()
 			waitState(t, events, zhandle.StateConnected) // RECONNECTED was delivered before
 			if ended := isClosed(term); ended != (policy == recipe.StandardErrorPolicy) {
 				t.Errorf("leadership ended by a connection loss: %v", ended)

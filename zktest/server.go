@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zkloop/zkloop/internal/jvm"
 )
 
 const (
@@ -24,7 +25,7 @@ const (
 	// startAttempts is how often a start is tried when another process took
 	// a port between freePort and the server's bind.
 	startAttempts = 3
-	pollInterval  = 50 * time.Millisecond
+	pollInterval  = 20 * time.Millisecond
 	// fourLetterTimeout bounds a four-letter command; the server answers on
 	// loopback in milliseconds.
 	fourLetterTimeout = 5 * time.Second
@@ -41,33 +42,41 @@ var errPortInUse = errors.New("a port was taken by another process")
 // A Server is one ZooKeeper server process on loopback, standalone or a
 // member of an Ensemble. It lives in its own directory (configuration, data
 // and log) under t.TempDir and is killed in t.Cleanup; its log is printed
-// when the test failed. Stop, Kill, Start and the queries may be called from
-// any goroutine; Start calls t.Fatal on failure and so belongs to the test's
-// goroutine.
+// when the test failed. Stop, Kill and the queries may be called from any
+// goroutine; Start and Restart call t.Fatal on failure and so belong to the
+// test's goroutine.
 type Server struct {
-	t         testing.TB
-	opts      *options
-	java      string
-	classpath string
-	id        int    // myid; 0 for a standalone server
-	dir       string // configuration, log4j.properties, log, data/
+	t       testing.TB
+	opts    *options
+	install install
+	id      int       // myid; 0 for a standalone server
+	dir     string    // configuration, logging configuration, log, data/
+	peers   []*Server // the members of its ensemble, itself included
 
 	clientPort, quorumPort, electionPort int
-	secureClientPort                     int // 0 without WithTLS
+	secureClientPort                     int // 0 without TLS
 
 	mu      sync.Mutex
-	proc    *process // nil when stopped
-	retired bool     // replaced by a retried start: no log at cleanup
+	proc    *jvm.Process // nil when stopped
+	retired bool         // replaced by a retried start: no log at cleanup
 }
 
-// Standalone starts a standalone server (tickTime 500 ms, see the package
-// documentation for the rest of its configuration) and returns once it
-// serves clients. It skips the test, or fails it when CI is set, if no server
-// can be started here (see Require), and fails the test if the server does
-// not come up.
-func Standalone(t testing.TB, opts ...Option) *Server {
+// NewServer starts a standalone server on a free loopback port, its data
+// under t.TempDir, and returns once it serves clients: the four-letter
+// command srvr answers with its version and mode. The server is killed in
+// t.Cleanup. See the package documentation for its configuration and opts
+// for what can be changed.
+//
+// NewServer skips the test, or fails it when the environment variable CI
+// is set, if no server can be started here (see Require), and fails the
+// test if the server does not come up within a minute.
+func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	return startServers(t, 0, newOptions(opts))[0]
+	o := newOptions(opts)
+	if o.reconfig {
+		return startServers(t, 1, o)[0]
+	}
+	return startServers(t, 0, o)[0]
 }
 
 // startServers starts a standalone server (n == 0) or an ensemble of n
@@ -75,12 +84,15 @@ func Standalone(t testing.TB, opts ...Option) *Server {
 func startServers(t testing.TB, n int, o *options) []*Server {
 	t.Helper()
 	Require(t)
-	java, classpath, err := installation()
+	in, err := installation()
 	if err != nil {
 		t.Fatalf("zktest: %v", err)
 	}
+	if o.autoTLS && o.tls == nil {
+		o.tls = newServerTLS(t)
+	}
 	for attempt := 1; ; attempt++ {
-		servers, err := tryStart(t, n, o, java, classpath)
+		servers, err := tryStart(t, n, o, in)
 		if err == nil {
 			return servers
 		}
@@ -94,7 +106,7 @@ func startServers(t testing.TB, n int, o *options) []*Server {
 	}
 }
 
-func tryStart(t testing.TB, n int, o *options, java, classpath string) ([]*Server, error) {
+func tryStart(t testing.TB, n int, o *options, in install) ([]*Server, error) {
 	ids := []int{0}
 	if n > 0 {
 		ids = make([]int, n)
@@ -104,11 +116,16 @@ func tryStart(t testing.TB, n int, o *options, java, classpath string) ([]*Serve
 	}
 	servers := make([]*Server, len(ids))
 	for i, id := range ids {
-		s, err := newServer(t, o, id, java, classpath)
+		s, err := newServer(t, o, id, in)
 		if err != nil {
 			return servers[:i], err
 		}
 		servers[i] = s
+	}
+	if n > 0 {
+		for _, s := range servers {
+			s.peers = servers
+		}
 	}
 	for _, s := range servers {
 		if err := writeFiles(s, servers, o); err != nil {
@@ -130,8 +147,8 @@ func tryStart(t testing.TB, n int, o *options, java, classpath string) ([]*Serve
 
 // newServer makes a stopped server with its own directory and ports, killed
 // in t.Cleanup.
-func newServer(t testing.TB, o *options, id int, java, classpath string) (*Server, error) {
-	s := &Server{t: t, opts: o, java: java, classpath: classpath, id: id, dir: t.TempDir()}
+func newServer(t testing.TB, o *options, id int, in install) (*Server, error) {
+	s := &Server{t: t, opts: o, install: in, id: id, dir: t.TempDir()}
 	t.Cleanup(s.cleanup)
 	ports := []*int{&s.clientPort}
 	if id != 0 {
@@ -146,13 +163,15 @@ func newServer(t testing.TB, o *options, id int, java, classpath string) (*Serve
 			return nil, err
 		}
 	}
+	registry.add(s)
 	return s, nil
 }
 
 // cleanup kills the process and, if the test failed, prints the log tail.
 // It runs before t.TempDir removes the directory (cleanups run last first).
 func (s *Server) cleanup() {
-	if err := s.take(func(p *process) error { return p.kill() }); err != nil {
+	registry.remove(s)
+	if err := s.take((*jvm.Process).Kill); err != nil {
 		s.t.Errorf("zktest: cleanup of %s: %v", s, err)
 	}
 	s.mu.Lock()
@@ -166,7 +185,8 @@ func (s *Server) cleanup() {
 // retire kills a server whose start is being retried elsewhere.
 func (s *Server) retire() {
 	// An error would be a process that ignores SIGKILL; cleanup reports it.
-	_ = s.take(func(p *process) error { return p.kill() })
+	_ = s.take((*jvm.Process).Kill)
+	registry.remove(s)
 	s.mu.Lock()
 	s.retired = true
 	s.mu.Unlock()
@@ -187,16 +207,14 @@ func (s *Server) Addr() string {
 }
 
 // SecureAddr returns the TLS client address, "127.0.0.1:<secure port>"; ""
-// when the server has no TLS (see WithTLS).
+// when the server has no TLS (see WithTLS). Clients connect there with
+// ClientTLS.
 func (s *Server) SecureAddr() string {
 	if s.secureClientPort == 0 {
 		return ""
 	}
 	return net.JoinHostPort(loopback, strconv.Itoa(s.secureClientPort))
 }
-
-// ClientPort returns the client port.
-func (s *Server) ClientPort() int { return s.clientPort }
 
 // ID returns the server's myid in its ensemble, 0 for a standalone server.
 func (s *Server) ID() int { return s.id }
@@ -212,11 +230,11 @@ func (s *Server) LogPath() string { return filepath.Join(s.dir, logFile) }
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.proc != nil && !s.proc.exited()
+	return s.proc != nil && !s.proc.Exited()
 }
 
 // FourLetter sends a four-letter command ("ruok", "srvr", "stat", "mntr",
-// "cons", "wchs", ...) and returns the answer.
+// "cons", "wchs", "dump", ...; all are enabled) and returns the answer.
 func (s *Server) FourLetter(cmd string) (string, error) {
 	return fourLetter(s.Addr(), cmd, fourLetterTimeout)
 }
@@ -235,23 +253,26 @@ func (s *Server) mode(timeout time.Duration) (string, error) {
 }
 
 // Stop stops the server with SIGTERM and waits for it to exit (SIGKILL after
-// 10 s). Its data stays for Start. Stopping a stopped server does nothing.
+// 10 s). Its data and its sessions stay for Start; the sessions' clients
+// see their connections closed. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
-	if err := s.take(func(p *process) error { return p.stop() }); err != nil {
+	if err := s.take((*jvm.Process).Stop); err != nil {
 		s.t.Errorf("zktest: stop %s: %v", s, err)
 	}
 }
 
 // Kill kills the server with SIGKILL, as a crash, and waits for it to exit.
-// Its data stays for Start. Killing a stopped server does nothing.
+// Its data and its sessions stay for Start (the server syncs nothing to
+// disk, but what it wrote survives the process). Killing a stopped server
+// does nothing.
 func (s *Server) Kill() {
-	if err := s.take(func(p *process) error { return p.kill() }); err != nil {
+	if err := s.take((*jvm.Process).Kill); err != nil {
 		s.t.Errorf("zktest: kill %s: %v", s, err)
 	}
 }
 
 // take detaches the process, if any, and ends it with end.
-func (s *Server) take(end func(*process) error) error {
+func (s *Server) take(end func(*jvm.Process) error) error {
 	s.mu.Lock()
 	p := s.proc
 	s.proc = nil
@@ -264,9 +285,11 @@ func (s *Server) take(end func(*process) error) error {
 
 // Start starts a stopped server again with the same configuration, ports and
 // data, and waits until it serves clients; it fails the test if it does not.
-// An ensemble member serves only once it is part of a quorum: to bring back
-// several members of an ensemble that lost its quorum, use
-// Ensemble.StartAll.
+// The sessions it had are there again, their expiry clocks restarted: a
+// client that reconnects within its session timeout keeps its session,
+// ephemeral nodes and watches. An ensemble member serves only once it is
+// part of a quorum: to bring back several members of an ensemble that lost
+// its quorum, use Ensemble.StartAll.
 func (s *Server) Start() {
 	s.t.Helper()
 	err := s.launch()
@@ -276,15 +299,23 @@ func (s *Server) Start() {
 		err = s.waitServing(ctx)
 	}
 	if err != nil {
-		s.t.Fatalf("zktest: restart: %v", err)
+		s.t.Fatalf("zktest: start %s: %v", s, err)
 	}
+}
+
+// Restart stops the server (SIGTERM, see Stop) and starts it again (see
+// Start): its clients lose their connections and keep their sessions.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.Start()
 }
 
 // launch starts the JVM, output appended to the log file.
 func (s *Server) launch() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.proc != nil && !s.proc.exited() {
+	if s.proc != nil && !s.proc.Exited() {
 		return fmt.Errorf("%s is already running", s)
 	}
 	log, err := os.OpenFile(s.LogPath(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -297,11 +328,11 @@ func (s *Server) launch() error {
 	if _, err := fmt.Fprintf(log, "=== zktest: starting %s at %s\n", s, time.Now().Format(time.RFC3339Nano)); err != nil {
 		return err
 	}
-	cmd := exec.Command(s.java, jvmArgs(s, s.classpath, s.opts)...)
+	cmd := exec.Command(s.install.java, jvmArgs(s, s.install.classpath, s.opts)...)
 	cmd.Dir = s.dir
 	cmd.Stdout = log
 	cmd.Stderr = log
-	p, err := startProcess(cmd)
+	p, err := jvm.Start(cmd)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s, err)
 	}
@@ -329,10 +360,10 @@ func (s *Server) checkAlive() error {
 	s.mu.Lock()
 	p := s.proc
 	s.mu.Unlock()
-	if p == nil || !p.exited() {
+	if p == nil || !p.Exited() {
 		return nil
 	}
-	err := fmt.Errorf("%s exited: %v", s, p.err)
+	err := fmt.Errorf("%s exited: %v", s, p.Err())
 	if bytes.Contains([]byte(s.logTail(logTailBytes)), []byte("Address already in use")) {
 		err = fmt.Errorf("%w (%w)", err, errPortInUse)
 	}
@@ -340,31 +371,21 @@ func (s *Server) checkAlive() error {
 }
 
 // logTail returns up to the last n bytes of the log, from a line start.
-func (s *Server) logTail(n int64) string { return fileTail(s.LogPath(), n) }
+func (s *Server) logTail(n int64) string { return jvm.FileTail(s.LogPath(), n) }
 
-// fileTail returns up to the last n bytes of a log file, from a line start.
-func fileTail(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
-	}
-	defer f.Close() // read only
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Sprintf("(log: %v)", err)
-	}
-	off := max(fi.Size()-n, 0)
-	b, err := io.ReadAll(io.NewSectionReader(f, off, fi.Size()-off))
-	if err != nil {
-		return fmt.Sprintf("(log: %v)", err)
-	}
-	if off > 0 {
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-	}
-	return string(b)
-}
+// KillAll kills every server started by this package in this test binary
+// (and any other JVM of zkloop's test harness) that is still running, and
+// waits for each to exit. They are killed in t.Cleanup anyway; KillAll is a
+// guard for TestMain, after m.Run, in case a server outlived its test (one
+// shared by a package's tests, started with a testing.TB that outlives
+// them):
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		zktest.KillAll()
+//		os.Exit(code)
+//	}
+func KillAll() { jvm.KillAll() }
 
 // poll calls check every pollInterval until it reports neither notYet nor
 // fatal, returns fatal, or ctx ends; then the last notYet says why.

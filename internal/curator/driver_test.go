@@ -1,4 +1,4 @@
-package zktest
+package curator
 
 import (
 	"context"
@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/zkloop/zkloop/internal/jvm"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // curatorTimeout bounds each Curator subtest.
@@ -25,9 +28,9 @@ const curatorSession = 5 * time.Second
 // TestCurator exercises every command family once against one server and
 // one driver JVM, with the clients c1 and c2 on separate sessions.
 func TestCurator(t *testing.T) {
-	srv := Standalone(t)
+	srv := zktest.NewServer(t)
 	start := time.Now()
-	cur := StartCurator(t)
+	cur := Start(t)
 	started := time.Since(start)
 	cur.NewClient("c1", srv.Addr(), curatorSession)
 	t.Logf("driver answered after %v, first client connected after %v", started, time.Since(start))
@@ -35,7 +38,7 @@ func TestCurator(t *testing.T) {
 
 	tests := []struct {
 		name string
-		run  func(t *testing.T, ctx context.Context, cur *Curator, srv *Server)
+		run  func(t *testing.T, ctx context.Context, cur *Driver, srv *zktest.Server)
 	}{
 		{"errors", testCuratorErrors},
 		{"clock", testCuratorClock},
@@ -62,22 +65,23 @@ func TestCurator(t *testing.T) {
 }
 
 func TestCuratorInstallationNamesPackage(t *testing.T) {
-	_, _, _, err := curatorInstallation()
-	requireInstalled(t, "Curator", err)
+	if _, _, _, err := curatorInstallation(); err != nil {
+		jvm.Require(t, err)
+	}
 	saved := curatorJars
 	t.Cleanup(func() { curatorJars = saved })
 	curatorJars = append(slices.Clip(saved), struct{ path, pkg string }{"/nonexistent/curator-extra.jar", "libcurator-extra-java"})
-	_, _, _, err = curatorInstallation()
+	_, _, _, err := curatorInstallation()
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/curator-extra.jar not found (Debian package libcurator-extra-java)") {
 		t.Errorf("curatorInstallation() with a missing jar: %v", err)
 	}
 }
 
 func TestCuratorDriverDies(t *testing.T) {
-	cur := StartCurator(t)
+	cur := Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), curatorTimeout)
 	defer cancel()
-	if err := cur.proc.kill(); err != nil {
+	if err := cur.proc.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cur.WaitEvent(ctx, "c1", "state"); err == nil || !strings.Contains(err.Error(), "curator JVM stopped") {
@@ -90,7 +94,7 @@ func TestCuratorDriverDies(t *testing.T) {
 
 // do runs a command that must succeed and decodes its result into out,
 // unless out is nil.
-func do(t *testing.T, ctx context.Context, cur *Curator, out any, cmd string, args ...string) {
+func do(t *testing.T, ctx context.Context, cur *Driver, out any, cmd string, args ...string) {
 	t.Helper()
 	if err := cur.DoJSON(ctx, out, cmd, args...); err != nil {
 		t.Fatal(err)
@@ -98,17 +102,17 @@ func do(t *testing.T, ctx context.Context, cur *Curator, out any, cmd string, ar
 }
 
 // async runs a command in a goroutine; the channel gets its result or error.
-func async(ctx context.Context, cur *Curator, cmd string, args ...string) <-chan curatorReply {
-	done := make(chan curatorReply, 1)
+func async(ctx context.Context, cur *Driver, cmd string, args ...string) <-chan response {
+	done := make(chan response, 1)
 	go func() {
 		result, err := cur.Do(ctx, cmd, args...)
-		done <- curatorReply{result, err}
+		done <- response{result, err}
 	}()
 	return done
 }
 
 // await receives from async and decodes the result into out.
-func await(t *testing.T, ctx context.Context, done <-chan curatorReply, out any) {
+func await(t *testing.T, ctx context.Context, done <-chan response, out any) {
 	t.Helper()
 	select {
 	case r := <-done:
@@ -123,7 +127,7 @@ func await(t *testing.T, ctx context.Context, done <-chan curatorReply, out any)
 	}
 }
 
-func waitEvent(t *testing.T, ctx context.Context, cur *Curator, source, kind string, out any) CuratorEvent {
+func waitEvent(t *testing.T, ctx context.Context, cur *Driver, source, kind string, out any) Event {
 	t.Helper()
 	e, err := cur.WaitEvent(ctx, source, kind)
 	if err != nil {
@@ -138,7 +142,7 @@ func waitEvent(t *testing.T, ctx context.Context, cur *Curator, source, kind str
 }
 
 // waitChildren polls, one round trip at a time, until path has n children.
-func waitChildren(t *testing.T, ctx context.Context, cur *Curator, path string, n int) []string {
+func waitChildren(t *testing.T, ctx context.Context, cur *Driver, path string, n int) []string {
 	t.Helper()
 	for {
 		var children []string
@@ -154,7 +158,7 @@ type acquired struct {
 	Node     string `json:"node"`
 }
 
-func acquire(t *testing.T, ctx context.Context, cur *Curator, lock string, timeout ...time.Duration) acquired {
+func acquire(t *testing.T, ctx context.Context, cur *Driver, lock string, timeout ...time.Duration) acquired {
 	t.Helper()
 	args := []string{lock}
 	for _, d := range timeout {
@@ -165,7 +169,7 @@ func acquire(t *testing.T, ctx context.Context, cur *Curator, lock string, timeo
 	return a
 }
 
-func testCuratorErrors(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorErrors(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	do(t, ctx, cur, nil, "mutex.new", "errors-m", "c1", "/errors/m")
 	tests := []struct {
 		cmd  string
@@ -205,7 +209,7 @@ func testCuratorErrors(t *testing.T, ctx context.Context, cur *Curator, _ *Serve
 	}
 }
 
-func testCuratorClock(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorClock(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	var pong struct {
 		Nanos int64 `json:"nanos"`
 	}
@@ -218,7 +222,7 @@ func testCuratorClock(t *testing.T, ctx context.Context, cur *Curator, _ *Server
 	t.Logf("ping round trip %v", time.Duration(after-before))
 }
 
-func testCuratorMutex(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorMutex(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	do(t, ctx, cur, nil, "mutex.new", "m1", "c1", "/mutex")
 	do(t, ctx, cur, nil, "mutex.new", "m2", "c2", "/mutex")
 	first := acquire(t, ctx, cur, "m1")
@@ -257,7 +261,7 @@ func sequence(t *testing.T, node string) int64 {
 
 // contender is the holds of one lock loop; exclusive for a writer.
 type contender struct {
-	holds     []CuratorHold
+	holds     []Hold
 	exclusive bool
 }
 
@@ -290,10 +294,10 @@ func replay(contenders []contender) (most int, shared bool) {
 }
 
 // loops runs a lock loop on each lock at once and returns their holds.
-func loops(t *testing.T, ctx context.Context, cur *Curator, locks []string, n int, counter, tickets string) [][]CuratorHold {
+func loops(t *testing.T, ctx context.Context, cur *Driver, locks []string, n int, counter, tickets string) [][]Hold {
 	t.Helper()
 	type result struct {
-		holds []CuratorHold
+		holds []Hold
 		err   error
 	}
 	done := make([]chan result, len(locks))
@@ -304,7 +308,7 @@ func loops(t *testing.T, ctx context.Context, cur *Curator, locks []string, n in
 			done[i] <- result{holds, err}
 		}()
 	}
-	all := make([][]CuratorHold, len(locks))
+	all := make([][]Hold, len(locks))
 	for i := range locks {
 		r := <-done[i] // each ends by ctx at the latest
 		if r.err != nil {
@@ -318,7 +322,7 @@ func loops(t *testing.T, ctx context.Context, cur *Curator, locks []string, n in
 	return all
 }
 
-func testCuratorMutexLoop(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorMutexLoop(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	const n = 20
 	do(t, ctx, cur, nil, "node.create", "c1", "/mutexloop/counter", base64.StdEncoding.EncodeToString([]byte("0")))
 	do(t, ctx, cur, nil, "mutex.new", "ml1", "c1", "/mutexloop/lock")
@@ -353,7 +357,7 @@ func testCuratorMutexLoop(t *testing.T, ctx context.Context, cur *Curator, _ *Se
 	}
 }
 
-func testCuratorRWLock(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorRWLock(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	do(t, ctx, cur, nil, "rwlock.new", "r1", "c1", "/rw", "read")
 	do(t, ctx, cur, nil, "rwlock.new", "r2", "c2", "/rw", "read")
 	do(t, ctx, cur, nil, "rwlock.new", "w1", "c2", "/rw", "write")
@@ -382,7 +386,7 @@ func testCuratorRWLock(t *testing.T, ctx context.Context, cur *Curator, _ *Serve
 	}
 }
 
-func testCuratorSemaphore(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorSemaphore(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	for i, client := range []string{"c1", "c2", "c2"} {
 		do(t, ctx, cur, nil, "semaphore.new", "s"+strconv.Itoa(i+1), client, "/sem", "2")
 	}
@@ -416,7 +420,7 @@ type participant struct {
 }
 
 // waitState waits until client reports the connection state given.
-func waitState(t *testing.T, ctx context.Context, cur *Curator, client, state string) {
+func waitState(t *testing.T, ctx context.Context, cur *Driver, client, state string) {
 	t.Helper()
 	for {
 		var got struct {
@@ -428,7 +432,7 @@ func waitState(t *testing.T, ctx context.Context, cur *Curator, client, state st
 	}
 }
 
-func testCuratorLatch(t *testing.T, ctx context.Context, cur *Curator, srv *Server) {
+func testCuratorLatch(t *testing.T, ctx context.Context, cur *Driver, srv *zktest.Server) {
 	cur.NewClient("latch-c1", srv.Addr(), curatorSession)
 	cur.NewClient("latch-c2", srv.Addr(), curatorSession)
 	do(t, ctx, cur, nil, "latch.start", "l1", "latch-c1", "/latch", "java-1")
@@ -482,7 +486,7 @@ func testCuratorLatch(t *testing.T, ctx context.Context, cur *Curator, srv *Serv
 	}
 }
 
-func testCuratorSelector(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorSelector(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	do(t, ctx, cur, nil, "selector.start", "sel1", "c1", "/selector", "sel-1")
 	do(t, ctx, cur, nil, "selector.start", "sel2", "c2", "/selector", "sel-2")
 	leader := waitEvent(t, ctx, cur, "", "leading", nil).Source
@@ -504,7 +508,7 @@ func testCuratorSelector(t *testing.T, ctx context.Context, cur *Curator, _ *Ser
 	do(t, ctx, cur, nil, "close", leader)
 }
 
-func testCuratorDiscovery(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorDiscovery(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	do(t, ctx, cur, nil, "discovery.start", "d1", "c1", "/services", "details")
 	do(t, ctx, cur, nil, "discovery.start", "d2", "c2", "/services", "details")
 	do(t, ctx, cur, nil, "discovery.start", "dm", "c2", "/services", "map", "full")
@@ -513,7 +517,7 @@ func testCuratorDiscovery(t *testing.T, ctx context.Context, cur *Curator, _ *Se
 		"serviceType":"DYNAMIC","uriSpec":"{scheme}://{address}:{port}/v1","enabled":false}`
 	want := map[string]any{
 		"name": "api", "id": "java-1", "address": "10.0.0.1", "port": 8080.0, "sslPort": 8443.0,
-		"payload":             map[string]any{"@class": CuratorPayloadClass, "description": "java side", "weight": 5.0},
+		"payload":             map[string]any{"@class": PayloadClass, "description": "java side", "weight": 5.0},
 		"registrationTimeUTC": 1.7e12, "serviceType": "DYNAMIC", "enabled": false,
 		"uriSpec": map[string]any{"parts": []any{
 			map[string]any{"value": "scheme", "variable": true},
@@ -539,12 +543,12 @@ func testCuratorDiscovery(t *testing.T, ctx context.Context, cur *Curator, _ *Se
 
 	// An instance written as a Go registry would: Curator's JSON with @class.
 	goInstance := `{"name":"api","id":"go-1","address":"10.0.0.2","port":9090,"sslPort":null,` +
-		`"payload":{"@class":"` + CuratorPayloadClass + `","description":"go side","weight":1},` +
+		`"payload":{"@class":"` + PayloadClass + `","description":"go side","weight":1},` +
 		`"registrationTimeUTC":1700000000001,"serviceType":"STATIC","uriSpec":null}`
 	do(t, ctx, cur, nil, "node.create", "c1", "/services/api/go-1", base64.StdEncoding.EncodeToString([]byte(goInstance)))
 	wantGo := map[string]any{
 		"name": "api", "id": "go-1", "address": "10.0.0.2", "port": 9090.0, "sslPort": nil,
-		"payload":             map[string]any{"@class": CuratorPayloadClass, "description": "go side", "weight": 1.0},
+		"payload":             map[string]any{"@class": PayloadClass, "description": "go side", "weight": 1.0},
 		"registrationTimeUTC": 1700000000001.0, "serviceType": "STATIC", "uriSpec": nil, "enabled": true,
 	}
 	var fromGo map[string]any
@@ -596,7 +600,7 @@ type count struct {
 	Version int32 `json:"version"`
 }
 
-func testCuratorSharedCount(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorSharedCount(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	const n = 20
 	var seeded, joined count
 	do(t, ctx, cur, &seeded, "sharedcount.start", "sc1", "c1", "/sharedcount", "5")
@@ -635,7 +639,7 @@ func testCuratorSharedCount(t *testing.T, ctx context.Context, cur *Curator, _ *
 	do(t, ctx, cur, nil, "close", "sc2")
 }
 
-func testCuratorAtomicLong(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorAtomicLong(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	type value struct {
 		Succeeded bool  `json:"succeeded"`
 		Pre       int64 `json:"pre"`
@@ -668,7 +672,7 @@ func testCuratorAtomicLong(t *testing.T, ctx context.Context, cur *Curator, _ *S
 	}
 }
 
-func testCuratorBarrier(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorBarrier(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	do(t, ctx, cur, nil, "barrier.new", "b1", "c1", "/barrier")
 	do(t, ctx, cur, nil, "barrier.new", "b2", "c2", "/barrier")
 	do(t, ctx, cur, nil, "barrier.set", "b1")
@@ -685,7 +689,7 @@ func testCuratorBarrier(t *testing.T, ctx context.Context, cur *Curator, _ *Serv
 	}
 }
 
-func testCuratorDoubleBarrier(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorDoubleBarrier(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	// After a timed-out enter, Curator 5.4 leaves its member node behind and
 	// that instance cannot enter again (NodeExists): a path of its own.
 	do(t, ctx, cur, nil, "doublebarrier.new", "db0", "c1", "/doublebarrier-alone", "2")
@@ -716,7 +720,7 @@ func testCuratorDoubleBarrier(t *testing.T, ctx context.Context, cur *Curator, _
 	}
 }
 
-func testCuratorCache(t *testing.T, ctx context.Context, cur *Curator, _ *Server) {
+func testCuratorCache(t *testing.T, ctx context.Context, cur *Driver, _ *zktest.Server) {
 	type change struct {
 		Kind    string
 		Path    string `json:"path"`

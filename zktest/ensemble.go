@@ -4,45 +4,73 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
 
 // An Ensemble is a quorum of servers on loopback, each a Server with its own
-// directory and ports, server ids 1..n in order. Its configuration is the
-// dynamic kind (reconfigEnabled=true, standaloneEnabled=false), so Reconfig
-// works for the super user (see SuperAuth, Members and ParseConfig).
+// directory and ports: Member(0) to Member(n-1), whose server ids (myid)
+// are 1 to n. Its configuration is the dynamic kind of ZooKeeper 3.5 and
+// later (standaloneEnabled=false, the client address on each server line);
+// with WithReconfig, the super user may change it (see Members and
+// ParseConfig).
 type Ensemble struct {
-	Servers []*Server
+	servers []*Server
 	t       testing.TB
 }
 
-// StartEnsemble starts n servers as one ensemble and returns once they have
-// a quorum: every server is leader or follower. It skips or fails like
-// Standalone. n may be 1: a one-member quorum, not a standalone server.
-func StartEnsemble(t testing.TB, n int, opts ...Option) *Ensemble {
+// NewEnsemble starts n servers as one ensemble and returns once they have
+// a quorum: every server is leader or follower. Its servers take the same
+// options as NewServer's; it skips or fails like NewServer. n may be 1: a
+// one-member quorum, not a standalone server.
+func NewEnsemble(t testing.TB, n int, opts ...Option) *Ensemble {
 	t.Helper()
 	if n < 1 {
-		t.Fatalf("zktest: StartEnsemble(%d): need at least one server", n)
+		t.Fatalf("zktest: NewEnsemble(%d): need at least one server", n)
 	}
-	return &Ensemble{Servers: startServers(t, n, newOptions(opts)), t: t}
+	return &Ensemble{servers: startServers(t, n, newOptions(opts)), t: t}
 }
 
-// ConnectString returns the client addresses of all servers, running or not,
-// comma-separated, as a client's host list.
-func (e *Ensemble) ConnectString() string {
-	addrs := make([]string, len(e.Servers))
-	for i, s := range e.Servers {
-		addrs[i] = s.Addr()
+// Addr returns the client addresses of all members, running or not,
+// comma-separated: the connect string of a client.
+func (e *Ensemble) Addr() string { return e.joinAddrs((*Server).Addr) }
+
+// SecureAddr is Addr with the members' TLS client addresses (see
+// Server.SecureAddr); "" when they have no TLS.
+func (e *Ensemble) SecureAddr() string {
+	if e.servers[0].SecureAddr() == "" {
+		return ""
+	}
+	return e.joinAddrs((*Server).SecureAddr)
+}
+
+func (e *Ensemble) joinAddrs(addr func(*Server) string) string {
+	addrs := make([]string, len(e.servers))
+	for i, s := range e.servers {
+		addrs[i] = addr(s)
 	}
 	return strings.Join(addrs, ",")
 }
 
-// Leader returns the index in Servers of the running server that reports
+// Member returns the member i, from 0; its server id is i+1. An i out of
+// range fails the test.
+func (e *Ensemble) Member(i int) *Server {
+	e.t.Helper()
+	if i < 0 || i >= len(e.servers) {
+		e.t.Fatalf("zktest: Member(%d) of an ensemble of %d", i, len(e.servers))
+	}
+	return e.servers[i]
+}
+
+// Servers returns the members in order: Servers()[i] is Member(i).
+func (e *Ensemble) Servers() []*Server { return slices.Clone(e.servers) }
+
+// Leader returns the index (see Member) of the running server that reports
 // itself leader, or -1 if none does.
 func (e *Ensemble) Leader() int {
-	for i, s := range e.Servers {
+	for i, s := range e.servers {
 		if !s.Running() {
 			continue
 		}
@@ -58,7 +86,7 @@ func (e *Ensemble) Leader() int {
 // one server leads; like StartAll, it belongs to the test's goroutine.
 func (e *Ensemble) Roles() (leader *Server, followers []*Server) {
 	e.t.Helper()
-	for _, s := range e.Servers {
+	for _, s := range e.servers {
 		if !s.Running() {
 			continue
 		}
@@ -84,7 +112,7 @@ func (e *Ensemble) Roles() (leader *Server, followers []*Server) {
 // leader, the others followers), or ctx ends. Stopped servers are left out;
 // a server that exited by itself is an error.
 func (e *Ensemble) WaitQuorum(ctx context.Context) error {
-	return waitQuorum(ctx, e.Servers)
+	return waitQuorum(ctx, e.servers)
 }
 
 func waitQuorum(ctx context.Context, servers []*Server) error {
@@ -122,7 +150,7 @@ func waitQuorum(ctx context.Context, servers []*Server) error {
 // the test if there is none within a minute.
 func (e *Ensemble) StartAll() {
 	e.t.Helper()
-	for _, s := range e.Servers {
+	for _, s := range e.servers {
 		if s.Running() {
 			continue
 		}
@@ -140,7 +168,7 @@ func (e *Ensemble) StartAll() {
 // StopAll stops every server (SIGTERM) in parallel and waits for them.
 func (e *Ensemble) StopAll() {
 	var wg sync.WaitGroup
-	for _, s := range e.Servers {
+	for _, s := range e.servers {
 		wg.Go(s.Stop)
 	}
 	wg.Wait()

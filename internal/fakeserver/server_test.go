@@ -1,4 +1,4 @@
-package zktest
+package fakeserver
 
 import (
 	"errors"
@@ -36,13 +36,13 @@ func (r *errRecorder) recorded() []string {
 
 var testPasswd = []byte("0123456789abcdef")
 
-func TestFakeSession(t *testing.T) {
-	fs := NewFakeServer(t)
+func TestSession(t *testing.T) {
+	fs := New(t)
 	var got ConnectInfo
 	var gotXid int32
 	var gotOp serialize.OpCode
 	var gotBody []byte
-	fs.Script(func(c *FakeConn) {
+	fs.Script(func(c *Conn) {
 		got = c.Handshake(0x1234, 4000, testPasswd, true)
 		gotXid, gotOp, gotBody = c.ReadRequestAnswerPings()
 		c.Reply(gotXid, 7, serialize.ErrNoNode, nil)
@@ -93,36 +93,36 @@ func TestFakeSession(t *testing.T) {
 	}
 }
 
-func TestFakeConnectForms(t *testing.T) {
+func TestConnectForms(t *testing.T) {
 	legacyRequest := connectRequest(0, 3000, 0, testPasswd, false)
 	legacyRequest = legacyRequest[:len(legacyRequest)-1]
 	tests := []struct {
 		name     string
 		request  []byte
-		write    func(c *FakeConn)
+		write    func(c *Conn)
 		want     ConnectInfo
 		wantResp int // length of the response frame
 	}{
 		{
 			name:     "read-only client, read-only server",
 			request:  connectRequest(0, 3000, 0, testPasswd, true),
-			write:    func(c *FakeConn) { c.WriteConnect(1, 3000, testPasswd, true) },
+			write:    func(c *Conn) { c.WriteConnect(1, 3000, testPasswd, true) },
 			want:     ConnectInfo{TimeoutMs: 3000, Passwd: testPasswd, ReadOnly: true, HasReadOnly: true},
 			wantResp: 37,
 		},
 		{
 			name:     "client and server before 3.4",
 			request:  legacyRequest,
-			write:    func(c *FakeConn) { c.WriteConnectLegacy(1, 3000, testPasswd) },
+			write:    func(c *Conn) { c.WriteConnectLegacy(1, 3000, testPasswd) },
 			want:     ConnectInfo{TimeoutMs: 3000, Passwd: testPasswd},
 			wantResp: 36,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := NewFakeServer(t)
+			fs := New(t)
 			var got ConnectInfo
-			fs.Script(func(c *FakeConn) {
+			fs.Script(func(c *Conn) {
 				got = c.ReadConnect()
 				tt.write(c)
 			})
@@ -139,9 +139,9 @@ func TestFakeConnectForms(t *testing.T) {
 	}
 }
 
-func TestFakeScriptOrder(t *testing.T) {
-	fs := NewFakeServer(t)
-	sayIndex := func(c *FakeConn) { c.WriteRaw([]byte{byte(c.Index())}) }
+func TestScriptOrder(t *testing.T) {
+	fs := New(t)
+	sayIndex := func(c *Conn) { c.WriteRaw([]byte{byte(c.Index())}) }
 	fs.Script(sayIndex, sayIndex)
 	fs.SetDefault(CloseOnAccept)
 	for i := range 2 {
@@ -159,8 +159,8 @@ func TestFakeScriptOrder(t *testing.T) {
 	}
 }
 
-func TestFakeNeverAnswer(t *testing.T) {
-	fs := NewFakeServer(t) // NeverAnswer is the default
+func TestNeverAnswer(t *testing.T) {
+	fs := New(t) // NeverAnswer is the default
 	c := dialRaw(t, fs.Addr())
 	c.writeFrame([]byte("hello"))
 	if err := c.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
@@ -178,9 +178,9 @@ func TestFakeNeverAnswer(t *testing.T) {
 	}
 }
 
-func TestFakeRawWrites(t *testing.T) {
-	fs := NewFakeServer(t)
-	fs.Script(func(c *FakeConn) {
+func TestRawWrites(t *testing.T) {
+	fs := New(t)
+	fs.Script(func(c *Conn) {
 		c.WriteRaw([]byte{0, 0})
 		c.WriteTrickle([]byte{0, 2, 'o', 'k'}, time.Millisecond)
 		c.WriteFrame([]byte("next"))
@@ -196,28 +196,28 @@ func TestFakeRawWrites(t *testing.T) {
 
 // TestFakeFailures checks that a failing script reports where it failed
 // and stops there.
-func TestFakeFailures(t *testing.T) {
+func TestFailures(t *testing.T) {
 	tests := []struct {
 		name   string
 		send   []byte // by the client, which then closes unless wait
 		wait   bool   // keep the connection open, so the read times out
-		script func(c *FakeConn)
+		script func(c *Conn)
 		want   string
 	}{
-		{"timeout", nil, true, func(c *FakeConn) { c.ReadFrame() }, "i/o timeout"},
-		{"negative length", []byte{0xff, 0xff, 0xff, 0xfe}, true, func(c *FakeConn) { c.ReadFrame() }, "negative frame length"},
-		{"frame too large", []byte{0x7f, 0, 0, 0}, true, func(c *FakeConn) { c.ReadFrame() }, "exceeds the maximum"},
-		{"truncated body", []byte{0, 0, 0, 9, 1, 2}, false, func(c *FakeConn) { c.ReadFrame() }, "read 9-byte frame body: unexpected EOF"},
-		{"short header", []byte{0, 0, 0, 2, 0, 0}, false, func(c *FakeConn) { c.ReadRequest() }, "decode RequestHeader"},
-		{"short connect", []byte{0, 0, 0, 4, 0, 0, 0, 0}, false, func(c *FakeConn) { c.ReadConnect() }, "decode ConnectRequest"},
-		{"data instead of close", []byte{1}, true, func(c *FakeConn) { c.ExpectClosed() }, "expected the client to close, got data"},
+		{"timeout", nil, true, func(c *Conn) { c.ReadFrame() }, "i/o timeout"},
+		{"negative length", []byte{0xff, 0xff, 0xff, 0xfe}, true, func(c *Conn) { c.ReadFrame() }, "negative frame length"},
+		{"frame too large", []byte{0x7f, 0, 0, 0}, true, func(c *Conn) { c.ReadFrame() }, "exceeds the maximum"},
+		{"truncated body", []byte{0, 0, 0, 9, 1, 2}, false, func(c *Conn) { c.ReadFrame() }, "read 9-byte frame body: unexpected EOF"},
+		{"short header", []byte{0, 0, 0, 2, 0, 0}, false, func(c *Conn) { c.ReadRequest() }, "decode RequestHeader"},
+		{"short connect", []byte{0, 0, 0, 4, 0, 0, 0, 0}, false, func(c *Conn) { c.ReadConnect() }, "decode ConnectRequest"},
+		{"data instead of close", []byte{1}, true, func(c *Conn) { c.ExpectClosed() }, "expected the client to close, got data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &errRecorder{TB: t}
-			fs := NewFakeServer(rec)
+			fs := New(rec)
 			finished := false
-			fs.Script(func(c *FakeConn) {
+			fs.Script(func(c *Conn) {
 				c.SetTimeout(100 * time.Millisecond)
 				tt.script(c)
 				finished = true
@@ -240,8 +240,8 @@ func TestFakeFailures(t *testing.T) {
 			}
 			fs.Close()
 			errs := rec.recorded()
-			if len(errs) != 1 || !strings.Contains(errs[0], tt.want) || !strings.HasPrefix(errs[0], "fake_test.go:") {
-				t.Errorf("errors = %q, want one from fake_test.go containing %q", errs, tt.want)
+			if len(errs) != 1 || !strings.Contains(errs[0], tt.want) || !strings.HasPrefix(errs[0], "server_test.go:") {
+				t.Errorf("errors = %q, want one from server_test.go containing %q", errs, tt.want)
 			}
 			if finished {
 				t.Error("the script went on after the failure")
@@ -250,10 +250,10 @@ func TestFakeFailures(t *testing.T) {
 	}
 }
 
-func TestFakeExpectClosed(t *testing.T) {
+func TestExpectClosed(t *testing.T) {
 	rec := &errRecorder{TB: t}
-	fs := NewFakeServer(rec)
-	fs.Script(func(c *FakeConn) { c.ExpectClosed() })
+	fs := New(rec)
+	fs.Script(func(c *Conn) { c.ExpectClosed() })
 	c := dialRaw(t, fs.Addr())
 	if err := c.conn.Close(); err != nil {
 		t.Fatal(err)

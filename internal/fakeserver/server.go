@@ -1,4 +1,4 @@
-package zktest
+package fakeserver
 
 import (
 	"errors"
@@ -16,16 +16,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FakeReadTimeout is how long a FakeConn read or write waits by default
+// ReadTimeout is how long a Conn read or write waits by default
 // before it fails the test; SetTimeout changes it per connection.
-const FakeReadTimeout = 5 * time.Second
+const ReadTimeout = 5 * time.Second
 
-// fakeMaxFrame is the largest frame a FakeConn reads: the client's own
+// maxFrame is the largest frame a Conn reads: the client's own
 // limit plus slack, so a test sees the client's frame rather than a refusal
 // here.
-const fakeMaxFrame = 2 * serialize.DefaultMaxBuffer
+const maxFrame = 2 * serialize.DefaultMaxBuffer
 
-// A FakeServer is a scripted ZooKeeper server for client unit tests. It
+// A Server is a scripted ZooKeeper server for client unit tests. It
 // listens on 127.0.0.1 and runs one script per accepted connection: the
 // scripts queued with Script, in order, then the default (SetDefault;
 // NeverAnswer unless set). Each script runs on its own goroutine; when it
@@ -34,27 +34,27 @@ const fakeMaxFrame = 2 * serialize.DefaultMaxBuffer
 //
 // Close, also run by t.Cleanup, stops the listener, closes every connection
 // and waits for the scripts to return.
-type FakeServer struct {
+type Server struct {
 	t  testing.TB
 	ln net.Listener
 	wg sync.WaitGroup // the accept loop and the scripts
 
 	mu       sync.Mutex
-	queue    []func(*FakeConn)
-	fallback func(*FakeConn)
-	conns    map[*FakeConn]struct{} // open connections
+	queue    []func(*Conn)
+	fallback func(*Conn)
+	conns    map[*Conn]struct{} // open connections
 	accepted int
 	closed   bool
 }
 
-// NewFakeServer starts a FakeServer on a free loopback port.
-func NewFakeServer(t testing.TB) *FakeServer {
+// New starts a Server on a free loopback port.
+func New(t testing.TB) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", loopback+":0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("zktest: fake server: %v", err)
+		t.Fatalf("fakeserver: %v", err)
 	}
-	fs := &FakeServer{t: t, ln: ln, fallback: NeverAnswer, conns: make(map[*FakeConn]struct{})}
+	fs := &Server{t: t, ln: ln, fallback: NeverAnswer, conns: make(map[*Conn]struct{})}
 	fs.wg.Add(1)
 	go fs.acceptLoop()
 	t.Cleanup(fs.Close)
@@ -62,24 +62,24 @@ func NewFakeServer(t testing.TB) *FakeServer {
 }
 
 // Addr returns the listening address, "127.0.0.1:<port>".
-func (fs *FakeServer) Addr() string { return fs.ln.Addr().String() }
+func (fs *Server) Addr() string { return fs.ln.Addr().String() }
 
 // Script queues scripts, one for each of the next connections, in order.
-func (fs *FakeServer) Script(scripts ...func(c *FakeConn)) {
+func (fs *Server) Script(scripts ...func(c *Conn)) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.queue = append(fs.queue, scripts...)
 }
 
 // SetDefault sets the script for connections that find the queue empty.
-func (fs *FakeServer) SetDefault(script func(c *FakeConn)) {
+func (fs *Server) SetDefault(script func(c *Conn)) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.fallback = script
 }
 
 // Accepted returns the number of connections accepted so far.
-func (fs *FakeServer) Accepted() int {
+func (fs *Server) Accepted() int {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return fs.accepted
@@ -87,14 +87,14 @@ func (fs *FakeServer) Accepted() int {
 
 // Close stops accepting, closes every connection and waits (up to 10 s, then
 // reports an error) for the scripts to return. It is idempotent.
-func (fs *FakeServer) Close() {
+func (fs *Server) Close() {
 	fs.mu.Lock()
 	if fs.closed {
 		fs.mu.Unlock()
 		return
 	}
 	fs.closed = true
-	conns := make([]*FakeConn, 0, len(fs.conns))
+	conns := make([]*Conn, 0, len(fs.conns))
 	for c := range fs.conns {
 		conns = append(conns, c)
 	}
@@ -114,23 +114,23 @@ func (fs *FakeServer) Close() {
 	select {
 	case <-done:
 	case <-timer.C:
-		fs.t.Errorf("zktest: fake server %s: a script did not return within 10 s of Close", fs.Addr())
+		fs.t.Errorf("fakeserver %s: a script did not return within 10 s of Close", fs.Addr())
 	}
 }
 
-func (fs *FakeServer) isClosed() bool {
+func (fs *Server) isClosed() bool {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return fs.closed
 }
 
-func (fs *FakeServer) acceptLoop() {
+func (fs *Server) acceptLoop() {
 	defer fs.wg.Done()
 	for {
 		conn, err := fs.ln.Accept()
 		if err != nil {
 			if !fs.isClosed() {
-				fs.t.Errorf("zktest: fake server %s: accept: %v", fs.Addr(), err)
+				fs.t.Errorf("fakeserver %s: accept: %v", fs.Addr(), err)
 			}
 			return
 		}
@@ -140,7 +140,7 @@ func (fs *FakeServer) acceptLoop() {
 			_ = conn.Close() // accepted during Close
 			return
 		}
-		c := &FakeConn{fs: fs, conn: conn, index: fs.accepted, timeout: FakeReadTimeout}
+		c := &Conn{fs: fs, conn: conn, index: fs.accepted, timeout: ReadTimeout}
 		fs.accepted++
 		script := fs.fallback
 		if len(fs.queue) > 0 {
@@ -153,7 +153,7 @@ func (fs *FakeServer) acceptLoop() {
 	}
 }
 
-func (fs *FakeServer) run(c *FakeConn, script func(*FakeConn)) {
+func (fs *Server) run(c *Conn, script func(*Conn)) {
 	defer fs.wg.Done()
 	defer func() {
 		fs.mu.Lock()
@@ -166,7 +166,7 @@ func (fs *FakeServer) run(c *FakeConn, script func(*FakeConn)) {
 
 // NeverAnswer is a script that reads and discards whatever the client sends
 // and never writes, until the client or the server closes the connection.
-func NeverAnswer(c *FakeConn) {
+func NeverAnswer(c *Conn) {
 	// No deadline: a script's last read must not end the silence. The
 	// copy ends with the connection; how it ended does not matter.
 	_ = c.conn.SetReadDeadline(time.Time{}) // a failure only shortens the silence
@@ -174,13 +174,13 @@ func NeverAnswer(c *FakeConn) {
 }
 
 // CloseOnAccept is a script that closes the connection at once.
-func CloseOnAccept(c *FakeConn) { c.Close() }
+func CloseOnAccept(c *Conn) { c.Close() }
 
-// A FakeConn is one accepted connection, handed to a script. Its methods
+// A Conn is one accepted connection, handed to a script. Its methods
 // fail the test (t.Errorf) and end the script on any error, a timeout
 // included, so scripts need no error handling.
-type FakeConn struct {
-	fs       *FakeServer
+type Conn struct {
+	fs       *Server
 	conn     net.Conn
 	index    int
 	timeout  time.Duration
@@ -188,37 +188,37 @@ type FakeConn struct {
 }
 
 // Index returns the connection's position in the order of acceptance, from 0.
-func (c *FakeConn) Index() int { return c.index }
+func (c *Conn) Index() int { return c.index }
 
 // Conn returns the underlying connection, for what the methods do not cover.
-func (c *FakeConn) Conn() net.Conn { return c.conn }
+func (c *Conn) Conn() net.Conn { return c.conn }
 
 // SetTimeout sets how long each later read or write may take.
-func (c *FakeConn) SetTimeout(d time.Duration) { c.timeout = d }
+func (c *Conn) SetTimeout(d time.Duration) { c.timeout = d }
 
 // Close closes the connection.
-func (c *FakeConn) Close() {
+func (c *Conn) Close() {
 	_ = c.conn.Close() // the peer sees EOF either way
 }
 
 // fail reports a script failure, naming the script line that called the
-// FakeConn method, and ends the script. Failures after Close are the
+// Conn method, and ends the script. Failures after Close are the
 // teardown's own doing and are not reported.
-func (c *FakeConn) fail(format string, args ...any) {
+func (c *Conn) fail(format string, args ...any) {
 	if !c.fs.isClosed() {
-		c.fs.t.Errorf("%szktest: fake conn %d: %s", scriptLine(), c.index, fmt.Sprintf(format, args...))
+		c.fs.t.Errorf("%sfakeserver: conn %d: %s", scriptLine(), c.index, fmt.Sprintf(format, args...))
 	}
 	runtime.Goexit()
 }
 
 // scriptLine returns "file:line: " of the innermost caller outside the
-// FakeConn methods: the script's line.
+// Conn methods: the script's line.
 func scriptLine() string {
 	pcs := make([]uintptr, 16)
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
 	for {
 		f, more := frames.Next()
-		if !strings.Contains(f.Function, "/internal/zktest.(*FakeConn).") {
+		if !strings.Contains(f.Function, "/internal/fakeserver.(*Conn).") {
 			return fmt.Sprintf("%s:%d: ", filepath.Base(f.File), f.Line)
 		}
 		if !more {
@@ -227,10 +227,10 @@ func scriptLine() string {
 	}
 }
 
-func (c *FakeConn) deadline() time.Time { return time.Now().Add(c.timeout) }
+func (c *Conn) deadline() time.Time { return time.Now().Add(c.timeout) }
 
 // ReadFrame reads one length-prefixed frame and returns its body.
-func (c *FakeConn) ReadFrame() []byte {
+func (c *Conn) ReadFrame() []byte {
 	body, err := c.readFrame()
 	if err != nil {
 		c.fail("%v", err)
@@ -238,7 +238,7 @@ func (c *FakeConn) ReadFrame() []byte {
 	return body
 }
 
-func (c *FakeConn) readFrame() ([]byte, error) {
+func (c *Conn) readFrame() ([]byte, error) {
 	if err := c.conn.SetReadDeadline(c.deadline()); err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (c *FakeConn) readFrame() ([]byte, error) {
 	if _, err := io.ReadFull(c.conn, hdr[:]); err != nil {
 		return nil, fmt.Errorf("read frame length: %w", err)
 	}
-	n, err := serialize.FrameLen(hdr[:], fakeMaxFrame)
+	n, err := serialize.FrameLen(hdr[:], maxFrame)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (c *FakeConn) readFrame() ([]byte, error) {
 
 // ExpectClosed waits for the client to close the connection; data arriving
 // instead fails the test.
-func (c *FakeConn) ExpectClosed() {
+func (c *Conn) ExpectClosed() {
 	if err := c.conn.SetReadDeadline(c.deadline()); err != nil {
 		c.fail("%v", err)
 	}
@@ -275,9 +275,9 @@ func (c *FakeConn) ExpectClosed() {
 }
 
 // WriteFrame writes a length prefix and body.
-func (c *FakeConn) WriteFrame(body []byte) {
+func (c *Conn) WriteFrame(body []byte) {
 	frame, start := serialize.BeginFrame(make([]byte, 0, serialize.FrameHeaderLen+len(body)))
-	frame, err := serialize.FinishFrame(append(frame, body...), start, fakeMaxFrame)
+	frame, err := serialize.FinishFrame(append(frame, body...), start, maxFrame)
 	if err != nil {
 		c.fail("%v", err)
 	}
@@ -285,11 +285,11 @@ func (c *FakeConn) WriteFrame(body []byte) {
 }
 
 // WriteRaw writes b as it is: partial frames, garbage, several frames at once.
-func (c *FakeConn) WriteRaw(b []byte) { c.write(b) }
+func (c *Conn) WriteRaw(b []byte) { c.write(b) }
 
 // WriteTrickle writes b one byte at a time, gap apart, so that the client
 // sees a frame split at every offset.
-func (c *FakeConn) WriteTrickle(b []byte, gap time.Duration) {
+func (c *Conn) WriteTrickle(b []byte, gap time.Duration) {
 	for i := range b {
 		if i > 0 {
 			time.Sleep(gap)
@@ -298,7 +298,7 @@ func (c *FakeConn) WriteTrickle(b []byte, gap time.Duration) {
 	}
 }
 
-func (c *FakeConn) write(b []byte) {
+func (c *Conn) write(b []byte) {
 	if err := c.conn.SetWriteDeadline(c.deadline()); err != nil {
 		c.fail("%v", err)
 	}
@@ -307,7 +307,7 @@ func (c *FakeConn) write(b []byte) {
 	}
 }
 
-// ConnectInfo is the client's ConnectRequest as a FakeConn decoded it.
+// ConnectInfo is the client's ConnectRequest as a Conn decoded it.
 type ConnectInfo struct {
 	ProtocolVersion int32
 	LastZxidSeen    int64
@@ -319,7 +319,7 @@ type ConnectInfo struct {
 }
 
 // ReadConnect reads the client's ConnectRequest.
-func (c *FakeConn) ReadConnect() ConnectInfo {
+func (c *Conn) ReadConnect() ConnectInfo {
 	r := serialize.NewReader(c.ReadFrame())
 	info := ConnectInfo{
 		ProtocolVersion: r.Int32(),
@@ -344,13 +344,13 @@ func (c *FakeConn) ReadConnect() ConnectInfo {
 // readOnly byte, as every server since 3.4 does. passwd is written as
 // given, nil as a null buffer. A timeoutMs of 0 tells the client its
 // session expired.
-func (c *FakeConn) WriteConnect(sessionID int64, timeoutMs int32, passwd []byte, readOnly bool) {
+func (c *Conn) WriteConnect(sessionID int64, timeoutMs int32, passwd []byte, readOnly bool) {
 	c.WriteFrame(serialize.AppendBool(connectResponse(sessionID, timeoutMs, passwd), readOnly))
 }
 
 // WriteConnectLegacy writes a ConnectResponse without the readOnly byte,
 // as servers before 3.4 did.
-func (c *FakeConn) WriteConnectLegacy(sessionID int64, timeoutMs int32, passwd []byte) {
+func (c *Conn) WriteConnectLegacy(sessionID int64, timeoutMs int32, passwd []byte) {
 	c.WriteFrame(connectResponse(sessionID, timeoutMs, passwd))
 }
 
@@ -362,14 +362,14 @@ func connectResponse(sessionID int64, timeoutMs int32, passwd []byte) []byte {
 }
 
 // Handshake reads the ConnectRequest and answers with WriteConnect.
-func (c *FakeConn) Handshake(sessionID int64, timeoutMs int32, passwd []byte, readOnly bool) ConnectInfo {
+func (c *Conn) Handshake(sessionID int64, timeoutMs int32, passwd []byte, readOnly bool) ConnectInfo {
 	info := c.ReadConnect()
 	c.WriteConnect(sessionID, timeoutMs, passwd, readOnly)
 	return info
 }
 
 // ReadRequest reads one request and splits off its RequestHeader.
-func (c *FakeConn) ReadRequest() (xid int32, op serialize.OpCode, body []byte) {
+func (c *Conn) ReadRequest() (xid int32, op serialize.OpCode, body []byte) {
 	frame := c.ReadFrame()
 	r := serialize.NewReader(frame)
 	xid, op = r.Int32(), serialize.OpCode(r.Int32())
@@ -381,7 +381,7 @@ func (c *FakeConn) ReadRequest() (xid int32, op serialize.OpCode, body []byte) {
 
 // ReadRequestAnswerPings reads requests, answering pings, and returns the
 // first request that is not a ping.
-func (c *FakeConn) ReadRequestAnswerPings() (xid int32, op serialize.OpCode, body []byte) {
+func (c *Conn) ReadRequestAnswerPings() (xid int32, op serialize.OpCode, body []byte) {
 	for {
 		xid, op, body = c.ReadRequest()
 		if op != serialize.OpPing {
@@ -392,7 +392,7 @@ func (c *FakeConn) ReadRequestAnswerPings() (xid int32, op serialize.OpCode, bod
 }
 
 // Reply writes a ReplyHeader (xid, zxid, err) followed by body.
-func (c *FakeConn) Reply(xid int32, zxid int64, err serialize.Error, body []byte) {
+func (c *Conn) Reply(xid int32, zxid int64, err serialize.Error, body []byte) {
 	c.lastZxid = max(c.lastZxid, zxid)
 	b := serialize.AppendInt32(make([]byte, 0, 16+len(body)), xid)
 	b = serialize.AppendInt64(b, zxid)
@@ -402,7 +402,7 @@ func (c *FakeConn) Reply(xid int32, zxid int64, err serialize.Error, body []byte
 
 // Event writes a watch notification: xid -1, zxid -1 (as the server sends
 // it) and a WatcherEvent.
-func (c *FakeConn) Event(typ serialize.EventType, state serialize.KeeperState, path string) {
+func (c *Conn) Event(typ serialize.EventType, state serialize.KeeperState, path string) {
 	b := serialize.AppendInt32(nil, int32(typ))
 	b = serialize.AppendInt32(b, int32(state))
 	c.Reply(serialize.XidWatcherEvent, -1, 0, serialize.AppendString(b, path))

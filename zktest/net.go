@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zkloop/zkloop/serialize"
 )
 
 // loopback is the only address servers listen on.
@@ -82,16 +84,44 @@ func fourLetter(addr, cmd string, timeout time.Duration) (string, error) {
 // quorum, or is still loading its database.
 var errNotServing = errors.New("server is not serving requests")
 
-// parseMode returns the value of the "Mode: " line of a srvr answer.
+// parseMode returns the value of the "Mode: " line of a srvr answer that
+// starts with the server's version, as every answer of a serving server
+// does.
 func parseMode(srvr string) (string, error) {
+	if strings.Contains(srvr, "not currently serving") {
+		return "", errNotServing
+	}
+	if !strings.HasPrefix(srvr, "Zookeeper version: ") {
+		return "", fmt.Errorf("srvr answer without the version: %q", srvr)
+	}
 	sc := bufio.NewScanner(strings.NewReader(srvr))
 	for sc.Scan() {
 		if mode, ok := strings.CutPrefix(sc.Text(), "Mode: "); ok {
 			return strings.TrimSpace(mode), nil
 		}
 	}
-	if strings.Contains(srvr, "not currently serving") {
-		return "", errNotServing
-	}
 	return "", fmt.Errorf("no Mode in srvr answer %q", srvr)
+}
+
+// appendFrame appends body with its length prefix to dst.
+func appendFrame(dst, body []byte) ([]byte, error) {
+	dst, start := serialize.BeginFrame(dst)
+	return serialize.FinishFrame(append(dst, body...), start, serialize.DefaultMaxBuffer)
+}
+
+// readFrame reads one length-prefixed frame and returns its body.
+func readFrame(r io.Reader) ([]byte, error) {
+	var hdr [serialize.FrameHeaderLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n, err := serialize.FrameLen(hdr[:], serialize.DefaultMaxBuffer)
+	if err != nil {
+		return nil, err
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }

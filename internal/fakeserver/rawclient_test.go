@@ -1,4 +1,4 @@
-package zktest
+package fakeserver
 
 import (
 	"io"
@@ -10,7 +10,7 @@ import (
 )
 
 // rawClient speaks just enough of the protocol, with the serialize
-// primitives only, to check the servers (real and fake) from the client side.
+// primitives only, to check the fake server from the client side.
 type rawClient struct {
 	t    testing.TB
 	conn net.Conn
@@ -74,18 +74,6 @@ func connectRequest(lastZxid int64, timeoutMs int32, sessionID int64, passwd []b
 	return serialize.AppendBool(b, readOnly)
 }
 
-// connect performs a new-session handshake and returns the session id.
-func (c *rawClient) connect() int64 {
-	c.t.Helper()
-	c.writeFrame(connectRequest(0, 10000, 0, make([]byte, serialize.PasswdLen), false))
-	r := serialize.NewReader(c.readFrame())
-	_, _, sessionID := r.Int32(), r.Int32(), r.Int64()
-	if r.Err() != nil || sessionID == 0 {
-		c.t.Fatalf("bad ConnectResponse: session %#x, %v", sessionID, r.Err())
-	}
-	return sessionID
-}
-
 // call sends a request with the next xid (or xid, when not zero) and returns
 // the reply's error code and body, skipping notifications.
 func (c *rawClient) call(xid int32, op serialize.OpCode, body []byte) (serialize.Error, []byte) {
@@ -112,41 +100,4 @@ func (c *rawClient) call(xid int32, op serialize.OpCode, body []byte) (serialize
 		}
 		return code, frame[r.Offset():]
 	}
-}
-
-// acl is one ACL entry: perms, scheme, id.
-type acl struct {
-	perms      int32
-	scheme, id string
-}
-
-var openACL = []acl{{perms: 0x1f, scheme: "world", id: "anyone"}}
-
-// createBody encodes a CreateRequest, or a CreateTTLRequest when ttl > 0.
-func createBody(path string, data []byte, acls []acl, mode serialize.CreateMode, ttl int64) []byte {
-	b := serialize.AppendString(nil, path)
-	b = serialize.AppendBuffer(b, data)
-	b = serialize.AppendInt32(b, int32(len(acls)))
-	for _, a := range acls {
-		b = serialize.AppendInt32(b, a.perms)
-		b = serialize.AppendString(b, a.scheme)
-		b = serialize.AppendString(b, a.id)
-	}
-	b = serialize.AppendInt32(b, int32(mode))
-	if ttl > 0 {
-		b = serialize.AppendInt64(b, ttl)
-	}
-	return b
-}
-
-func (c *rawClient) create(path string, acls []acl) serialize.Error {
-	c.t.Helper()
-	code, _ := c.call(0, serialize.OpCreate, createBody(path, []byte("x"), acls, serialize.Persistent, 0))
-	return code
-}
-
-func (c *rawClient) getData(path string) serialize.Error {
-	c.t.Helper()
-	code, _ := c.call(0, serialize.OpGetData, serialize.AppendBool(serialize.AppendString(nil, path), false))
-	return code
 }

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -173,8 +171,8 @@ func TestProxyForwards(t *testing.T) {
 	if got := p.Connections(); got != 1 {
 		t.Errorf("Connections() = %d, want 1", got)
 	}
-	if p.Accepted() != 1 || p.ClientBytes() != 5 || p.ServerBytes() != 6 {
-		t.Errorf("Accepted, ClientBytes, ServerBytes = %d, %d, %d; want 1, 5, 6", p.Accepted(), p.ClientBytes(), p.ServerBytes())
+	if p.Accepted() != 1 || p.BytesIn() != 5 || p.BytesOut() != 6 {
+		t.Errorf("Accepted, BytesIn, BytesOut = %d, %d, %d; want 1, 5, 6", p.Accepted(), p.BytesIn(), p.BytesOut())
 	}
 	if p.Target() != b.addr() {
 		t.Errorf("Target() = %s, want %s", p.Target(), b.addr())
@@ -190,20 +188,20 @@ func TestProxyForwards(t *testing.T) {
 	waitFor(t, p, "connection closed", func() bool { return p.Connections() == 0 })
 }
 
-func TestProxyBlackhole(t *testing.T) {
+func TestProxyStall(t *testing.T) {
 	b := newBackend(t)
 	p := NewProxy(t, b.addr())
 	client, server := pair(t, p, b)
-	p.Blackhole()
+	p.Stall()
 	send(t, client, []byte("held up"))
 	send(t, server, []byte("held down"))
-	waitFor(t, p, "bytes read", func() bool { return p.ClientBytes() == 7 && p.ServerBytes() == 9 })
-	expectQuiet(t, server, "server during the blackhole")
-	expectQuiet(t, client, "client during the blackhole")
-	// A connection made during the blackhole is stalled too.
+	waitFor(t, p, "bytes read", func() bool { return p.BytesIn() == 7 && p.BytesOut() == 9 })
+	expectQuiet(t, server, "server during the stall")
+	expectQuiet(t, client, "client during the stall")
+	// A connection made during the stall is stalled too.
 	late, lateServer := pair(t, p, b)
 	send(t, late, []byte("late"))
-	expectQuiet(t, lateServer, "new connection during the blackhole")
+	expectQuiet(t, lateServer, "new connection during the stall")
 
 	p.Resume()
 	if got := recvN(t, server, 7); string(got) != "held up" {
@@ -217,7 +215,7 @@ func TestProxyBlackhole(t *testing.T) {
 	}
 
 	// A crash of a stalled server is still seen: the close is not held.
-	p.Blackhole()
+	p.Stall()
 	send(t, server, []byte("lost"))
 	if err := server.Close(); err != nil {
 		t.Fatal(err)
@@ -250,20 +248,20 @@ func TestProxyDelay(t *testing.T) {
 	t.Logf("delayed: up %v, round trip %v; undelayed: up %v", up, total, time.Since(start))
 }
 
-func TestProxyReset(t *testing.T) {
+func TestProxyCut(t *testing.T) {
 	b := newBackend(t)
 	p := NewProxy(t, b.addr())
 	client, server := pair(t, p, b)
 	send(t, client, []byte("x"))
 	recvN(t, server, 1)
-	p.Reset()
+	p.Cut()
 	for name, c := range map[string]net.Conn{"client": client, "server": server} {
 		if _, err := recvEnd(t, c); !errors.Is(err, unix.ECONNRESET) {
-			t.Errorf("%s after Reset: %v, want ECONNRESET", name, err)
+			t.Errorf("%s after Cut: %v, want ECONNRESET", name, err)
 		}
 	}
 	if got := p.Connections(); got != 0 {
-		t.Errorf("Connections() = %d after Reset", got)
+		t.Errorf("Connections() = %d after Cut", got)
 	}
 	// The proxy still forwards new connections.
 	client, server = pair(t, p, b)
@@ -436,22 +434,6 @@ func TestProxyRecordClientFrames(t *testing.T) {
 	}
 }
 
-// fatalRecorder records Fatalf and ends the goroutine, as t.Fatalf does.
-type fatalRecorder struct {
-	testing.TB
-	mu    sync.Mutex
-	fatal string
-}
-
-func (r *fatalRecorder) Helper() {}
-
-func (r *fatalRecorder) Fatalf(format string, args ...any) {
-	r.mu.Lock()
-	r.fatal = fmt.Sprintf(format, args...)
-	r.mu.Unlock()
-	runtime.Goexit()
-}
-
 func TestProxyLoopbackOnly(t *testing.T) {
 	for _, target := range []string{"127.0.0.1:2181", "127.1.2.3:2181", "[::1]:2181", "localhost:2181"} {
 		if err := checkLoopback(target); err != nil {
@@ -462,14 +444,9 @@ func TestProxyLoopbackOnly(t *testing.T) {
 		if err := checkLoopback(target); err == nil {
 			t.Errorf("checkLoopback(%s) accepted it", target)
 		}
-		rec := &fatalRecorder{TB: t}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			NewProxy(rec, target)
-		}()
-		<-done
-		if rec.fatal == "" {
+		rec := &tbRecorder{TB: t}
+		rec.run(func() { NewProxy(rec, target) })
+		if len(rec.recorded()) == 0 {
 			t.Errorf("NewProxy(%s) did not fail", target)
 		}
 	}
@@ -486,14 +463,14 @@ func TestProxyCloseStopsEverything(t *testing.T) {
 	p := NewProxy(t, b.addr())
 	c1, _ := pair(t, p, b)
 	c2, s2 := pair(t, p, b)
-	p.Blackhole()
+	p.Stall()
 	send(t, c2, []byte("held"))
 	wrote := make(chan struct{})
 	go func() { // blocks once the proxy stops reading at its limit
 		defer close(wrote)
 		_, _ = s2.Write(bytes.Repeat([]byte("x"), 4*proxyMaxHeld)) // ends with an error at Close
 	}()
-	waitFor(t, p, "reader at its limit", func() bool { return p.ServerBytes() >= proxyMaxHeld })
+	waitFor(t, p, "reader at its limit", func() bool { return p.BytesOut() >= proxyMaxHeld })
 	p.Close()
 	p.Close() // idempotent
 	for _, c := range []net.Conn{c1, c2} {

@@ -1,4 +1,4 @@
-package zktest
+package jvm
 
 import (
 	"errors"
@@ -11,17 +11,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// process is one running JVM, the leader of its own process group.
-type process struct {
+// A Process is one running JVM, the leader of its own process group.
+type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed once Wait has returned
 	err  error         // Wait's result; read only after done is closed
 }
 
+// Pid returns the process id, also the id of its process group.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Err returns how the process ended, once Exited reports true; nil before.
+func (p *Process) Err() error {
+	if !p.Exited() {
+		return nil
+	}
+	return p.err
+}
+
 // live holds every process started and not yet reaped, for KillAll.
 var live struct {
 	sync.Mutex
-	procs map[*process]struct{}
+	procs map[*Process]struct{}
 }
 
 // spawner starts processes from one goroutine locked to its OS thread.
@@ -46,10 +57,10 @@ func spawnLoop(reqs <-chan spawnRequest) {
 	}
 }
 
-// startProcess starts cmd in a new process group that dies with the test
-// binary and registers it for KillAll. cmd's Stdout and Stderr must be nil
-// or *os.File, so that no copying goroutine is involved.
-func startProcess(cmd *exec.Cmd) (*process, error) {
+// Start starts cmd in a new process group that dies with the test binary
+// and registers it for KillAll. cmd's Stdout and Stderr must be nil or
+// *os.File, so that no copying goroutine is involved.
+func Start(cmd *exec.Cmd) (*Process, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	spawner.once.Do(func() {
 		spawner.reqs = make(chan spawnRequest)
@@ -60,10 +71,10 @@ func startProcess(cmd *exec.Cmd) (*process, error) {
 	if err := <-result; err != nil {
 		return nil, err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &Process{cmd: cmd, done: make(chan struct{})}
 	live.Lock()
 	if live.procs == nil {
-		live.procs = make(map[*process]struct{})
+		live.procs = make(map[*Process]struct{})
 	}
 	live.procs[p] = struct{}{}
 	live.Unlock()
@@ -77,8 +88,8 @@ func startProcess(cmd *exec.Cmd) (*process, error) {
 	return p, nil
 }
 
-// exited reports whether the process has been reaped.
-func (p *process) exited() bool {
+// Exited reports whether the process has been reaped.
+func (p *Process) Exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -89,8 +100,8 @@ func (p *process) exited() bool {
 
 // signalGroup sends sig to the whole process group unless the leader has
 // already been reaped (its id could then name someone else's group).
-func (p *process) signalGroup(sig unix.Signal) {
-	if p.exited() {
+func (p *Process) signalGroup(sig unix.Signal) {
+	if p.Exited() {
 		return
 	}
 	// ESRCH means the group is already gone; nothing else can fail for a
@@ -98,8 +109,8 @@ func (p *process) signalGroup(sig unix.Signal) {
 	_ = unix.Kill(-p.cmd.Process.Pid, sig)
 }
 
-// wait waits up to timeout for the process to exit and reports whether it did.
-func (p *process) wait(timeout time.Duration) bool {
+// Wait waits up to timeout for the process to exit and reports whether it did.
+func (p *Process) Wait(timeout time.Duration) bool {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
@@ -110,22 +121,22 @@ func (p *process) wait(timeout time.Duration) bool {
 	}
 }
 
-// kill sends SIGKILL to the process group and waits for the exit.
-func (p *process) kill() error {
+// Kill sends SIGKILL to the process group and waits for the exit.
+func (p *Process) Kill() error {
 	p.signalGroup(unix.SIGKILL)
-	if !p.wait(killTimeout) {
+	if !p.Wait(killTimeout) {
 		return errors.New("process did not exit after SIGKILL")
 	}
 	return nil
 }
 
-// stop sends SIGTERM, waits up to stopTimeout, then kills.
-func (p *process) stop() error {
+// Stop sends SIGTERM, waits up to 10 s, then kills.
+func (p *Process) Stop() error {
 	p.signalGroup(unix.SIGTERM)
-	if p.wait(stopTimeout) {
+	if p.Wait(stopTimeout) {
 		return nil
 	}
-	return p.kill()
+	return p.Kill()
 }
 
 const (
@@ -133,19 +144,11 @@ const (
 	killTimeout = 10 * time.Second
 )
 
-// KillAll kills every JVM started by this package (ZooKeeper servers and
-// Curator drivers) and still running, and waits for each to exit. They are
-// killed in t.Cleanup anyway; KillAll is a guard for TestMain, after m.Run,
-// in case a test left one behind:
-//
-//	func TestMain(m *testing.M) {
-//		code := m.Run()
-//		zktest.KillAll()
-//		os.Exit(code)
-//	}
+// KillAll kills every process started by Start and still running (ZooKeeper
+// servers and Curator drivers), and waits for each to exit.
 func KillAll() {
 	live.Lock()
-	procs := make([]*process, 0, len(live.procs))
+	procs := make([]*Process, 0, len(live.procs))
 	for p := range live.procs {
 		procs = append(procs, p)
 	}
@@ -154,6 +157,6 @@ func KillAll() {
 		p.signalGroup(unix.SIGKILL)
 	}
 	for _, p := range procs {
-		p.wait(killTimeout)
+		p.Wait(killTimeout)
 	}
 }

@@ -92,17 +92,17 @@ func writeJAAS(s *Server, o *options) error {
 	return os.WriteFile(filepath.Join(s.dir, jaasFile), []byte(cfg), 0o600)
 }
 
-// saslJVMFlags returns the system properties that enable SASL on s.
-func saslJVMFlags(s *Server, o *options) []string {
+// saslProperties returns the system properties that enable SASL on s.
+func saslProperties(s *Server, o *options) map[string]string {
 	if !o.sasl.enabled() {
 		return nil
 	}
-	flags := []string{
-		"-Djava.security.auth.login.config=" + filepath.Join(s.dir, jaasFile),
-		"-Dzookeeper.authProvider.1=" + saslAuthProvider,
+	props := map[string]string{
+		"java.security.auth.login.config": filepath.Join(s.dir, jaasFile),
+		"zookeeper.authProvider.1":        saslAuthProvider,
 	}
 	if o.sasl.required {
-		flags = append(flags, "-Dzookeeper.sessionRequireClientSASLAuth=true")
+		props["zookeeper.sessionRequireClientSASLAuth"] = "true"
 	}
-	return flags
+	return props
 }

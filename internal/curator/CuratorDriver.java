@@ -1,6 +1,6 @@
 /*
  * CuratorDriver runs Apache Curator 5.4 for zkloop's interop tests: the Go
- * type zktest.Curator compiles it with javac against Debian's jars, starts
+ * type curator.Driver compiles it with javac against Debian's jars, starts
  * one JVM per test and drives it over stdin and stdout. One JVM hosts any
  * number of named CuratorFramework clients and recipe instances.
  *

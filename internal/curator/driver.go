@@ -1,4 +1,4 @@
-package zktest
+package curator
 
 import (
 	"bufio"
@@ -18,13 +18,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/zkloop/zkloop/internal/jvm"
 )
 
-// CuratorPayloadClass is the Java class of the payload of service instances
+// PayloadClass is the Java class of the payload of service instances
 // in a discovery started with "details": the "@class" a Go writer must put
 // in the payload for Curator to read it. Its bean fields are "description"
 // (a string) and "weight" (an int).
-const CuratorPayloadClass = "CuratorDriver$InstanceDetails"
+const PayloadClass = "CuratorDriver$InstanceDetails"
 
 const (
 	// curatorConnectTimeout bounds NewClient; the driver itself gives up
@@ -34,9 +36,15 @@ const (
 	maxCuratorLine = 16 << 20
 	// curatorHeap is the driver JVM's heap: a few clients and caches.
 	curatorHeap = "-Xmx128m"
+	// startTimeout bounds the driver's start, about a second, with slack
+	// for a loaded machine.
+	startTimeout = 60 * time.Second
+	// logTailBytes is how much of its stderr the driver prints when its
+	// test failed.
+	logTailBytes = 16 << 10
 )
 
-// A Curator is a JVM running Apache Curator 5.4 from Debian's jars, for
+// A Driver is a JVM running Apache Curator 5.4 from Debian's jars, for
 // interop tests: it hosts named CuratorFramework clients and recipe
 // instances (locks, elections, service discovery, counters, barriers,
 // caches) and runs commands on them. Every name has its own Java thread: the
@@ -52,16 +60,16 @@ const (
 //	event <name> <kind> <JSON object>                   event
 //
 // The commands, their arguments, results and events are listed in the
-// header of curator/CuratorDriver.java; in short: ping, close, client.new,
+// header of CuratorDriver.java; in short: ping, close, client.new,
 // client.session, client.expire, node.create/set/get/delete/children,
 // mutex.new, rwlock.new, semaphore.new, lock.acquire/release/loop,
 // latch.start, selector.start/interrupt, election.isLeader/leader/participants,
 // discovery.start/register/update/unregister/query/instances/names,
 // sharedcount.start/get/set/increment, atomiclong.new/get/increment/add,
 // barrier.new/set/remove/wait, doublebarrier.new/enter/leave, cache.start.
-type Curator struct {
+type Driver struct {
 	t       testing.TB
-	proc    *process
+	proc    *jvm.Process
 	stdin   *os.File
 	logPath string        // the JVM's stderr
 	done    chan struct{} // closed when read has returned
@@ -70,16 +78,16 @@ type Curator struct {
 
 	mu      sync.Mutex
 	nextID  uint64
-	calls   map[uint64]chan curatorReply
-	events  []CuratorEvent // not yet taken by WaitEvent or TakeEvents
-	arrived chan struct{}  // closed and replaced when an event arrives
-	err     error          // why the driver stopped; set once
+	calls   map[uint64]chan response
+	events  []Event       // not yet taken by WaitEvent or TakeEvents
+	arrived chan struct{} // closed and replaced when an event arrives
+	err     error         // why the driver stopped; set once
 }
 
-// A CuratorEvent is a line "event <name> <kind> <data>" from the driver: a
+// An Event is a line "event <name> <kind> <data>" from the driver: a
 // client's connection state, a leadership change, a hold of a lock loop, a
 // cache change.
-type CuratorEvent struct {
+type Event struct {
 	Source  string          // the name of the client or recipe instance
 	Kind    string          // "state", "isLeader", "held", "created", ...
 	Data    json.RawMessage // the JSON object
@@ -87,36 +95,40 @@ type CuratorEvent struct {
 	Arrived time.Time       // when it was read here
 }
 
-type curatorReply struct {
+// response is the driver's reply to one command: its result, or the
+// error it failed with.
+type response struct {
 	result string
 	err    error
 }
 
-// StartCurator starts the driver JVM, killed in t.Cleanup, and returns once
+// Start starts the driver JVM, killed in t.Cleanup, and returns once
 // it answers. It compiles the driver with javac on first use in a test
 // binary (cached in the user's cache directory). It skips the test, or fails
 // it when CI is set, if javac or a jar is missing, naming the Debian package.
-func StartCurator(t testing.TB) *Curator {
+func Start(t testing.TB) *Driver {
 	t.Helper()
 	java, javac, classpath, err := curatorInstallation()
-	requireInstalled(t, "Curator", err)
+	if err != nil {
+		jvm.Require(t, fmt.Errorf("curator: cannot start Curator: %w; `make deps` installs it", err))
+	}
 	classes, err := curatorClasses(javac, classpath)
 	if err != nil {
-		t.Fatalf("zktest: %v", err)
+		t.Fatalf("curator: %v", err)
 	}
 	c, err := startCurator(t, java, classes+string(os.PathListSeparator)+classpath)
 	if err != nil {
-		t.Fatalf("zktest: start Curator: %v", err)
+		t.Fatalf("curator: start Curator: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if _, err := c.Do(ctx, "ping"); err != nil {
-		t.Fatalf("zktest: %v", err)
+		t.Fatalf("curator: %v", err)
 	}
 	return c
 }
 
-func startCurator(t testing.TB, java, classpath string) (*Curator, error) {
+func startCurator(t testing.TB, java, classpath string) (*Driver, error) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "curator.log")
 	log, err := os.Create(logPath)
@@ -134,19 +146,19 @@ func startCurator(t testing.TB, java, classpath string) (*Curator, error) {
 		closeFiles(stdinR, stdinW)
 		return nil, err
 	}
-	args := append([]string{"-cp", classpath, curatorHeap}, quickJVMFlags...)
+	args := append([]string{"-cp", classpath, curatorHeap}, jvm.QuickFlags...)
 	cmd := exec.Command(java, append(args, curatorMainClass)...)
 	cmd.Dir = dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, stdoutW, log
-	p, err := startProcess(cmd)
+	p, err := jvm.Start(cmd)
 	closeFiles(stdinR, stdoutW) // the child's ends
 	if err != nil {
 		closeFiles(stdinW, stdoutR)
 		return nil, err
 	}
-	c := &Curator{
+	c := &Driver{
 		t: t, proc: p, stdin: stdinW, logPath: logPath, done: make(chan struct{}),
-		calls: make(map[uint64]chan curatorReply), arrived: make(chan struct{}),
+		calls: make(map[uint64]chan response), arrived: make(chan struct{}),
 	}
 	go c.read(stdoutR)
 	t.Cleanup(c.cleanup)
@@ -161,19 +173,19 @@ func closeFiles(files ...*os.File) {
 }
 
 // cleanup kills the JVM and, if the test failed, prints its stderr.
-func (c *Curator) cleanup() {
-	if err := c.proc.kill(); err != nil {
-		c.t.Errorf("zktest: cleanup of Curator: %v", err)
+func (c *Driver) cleanup() {
+	if err := c.proc.Kill(); err != nil {
+		c.t.Errorf("curator: cleanup of Curator: %v", err)
 	}
 	closeFiles(c.stdin)
 	<-c.done
 	if c.t.Failed() {
-		c.t.Logf("zktest: end of %s:\n%s", c.logPath, fileTail(c.logPath, logTailBytes))
+		c.t.Logf("curator: end of %s:\n%s", c.logPath, jvm.FileTail(c.logPath, logTailBytes))
 	}
 }
 
 // read dispatches the driver's lines until its stdout ends.
-func (c *Curator) read(stdout *os.File) {
+func (c *Driver) read(stdout *os.File) {
 	defer close(c.done)
 	defer closeFiles(stdout)
 	lines := bufio.NewScanner(stdout)
@@ -188,11 +200,11 @@ func (c *Curator) read(stdout *os.File) {
 	if err == nil {
 		err = io.EOF
 	}
-	c.stop(fmt.Errorf("curator JVM stopped (%v); end of %s:\n%s", err, c.logPath, fileTail(c.logPath, 4<<10)))
+	c.stop(fmt.Errorf("curator JVM stopped (%v); end of %s:\n%s", err, c.logPath, jvm.FileTail(c.logPath, 4<<10)))
 }
 
 // handle records an event or delivers a reply.
-func (c *Curator) handle(line string, arrived time.Time) error {
+func (c *Driver) handle(line string, arrived time.Time) error {
 	if rest, ok := strings.CutPrefix(line, "event "); ok {
 		parts := strings.SplitN(rest, " ", 3)
 		if len(parts) != 3 {
@@ -205,7 +217,7 @@ func (c *Curator) handle(line string, arrived time.Time) error {
 			return fmt.Errorf("curator: event %q: %w", line, err)
 		}
 		c.mu.Lock()
-		c.events = append(c.events, CuratorEvent{
+		c.events = append(c.events, Event{
 			Source: parts[0], Kind: parts[1], Data: json.RawMessage(parts[2]), Nanos: stamp.Nanos, Arrived: arrived,
 		})
 		close(c.arrived)
@@ -221,7 +233,7 @@ func (c *Curator) handle(line string, arrived time.Time) error {
 	if err != nil {
 		return fmt.Errorf("curator: reply %q: %w", line, err)
 	}
-	var r curatorReply
+	var r response
 	switch parts[1] {
 	case "ok":
 		r.result = parts[2]
@@ -245,7 +257,7 @@ func (c *Curator) handle(line string, arrived time.Time) error {
 }
 
 // stop records why the driver stopped and fails every waiting call.
-func (c *Curator) stop(err error) {
+func (c *Driver) stop(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
@@ -253,7 +265,7 @@ func (c *Curator) stop(err error) {
 	}
 	c.err = err
 	for id, ch := range c.calls {
-		ch <- curatorReply{err: err}
+		ch <- response{err: err}
 		delete(c.calls, id)
 	}
 	close(c.arrived)
@@ -261,7 +273,7 @@ func (c *Curator) stop(err error) {
 
 // Do sends a command and returns its result, a JSON text, once the driver
 // replies or ctx ends. A failed command's error carries the Java message.
-func (c *Curator) Do(ctx context.Context, cmd string, args ...string) (string, error) {
+func (c *Driver) Do(ctx context.Context, cmd string, args ...string) (string, error) {
 	call := strings.Join(append([]string{"curator", cmd}, args[:min(len(args), 1)]...), " ")
 	if cmd == "" || strings.ContainsAny(cmd, " \t\r\n") {
 		return "", fmt.Errorf("curator: malformed command %q", cmd)
@@ -273,7 +285,7 @@ func (c *Curator) Do(ctx context.Context, cmd string, args ...string) (string, e
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", call, err)
 	}
-	reply := make(chan curatorReply, 1)
+	reply := make(chan response, 1)
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -305,7 +317,7 @@ func (c *Curator) Do(ctx context.Context, cmd string, args ...string) (string, e
 }
 
 // DoJSON is Do with the result decoded into out, or dropped if out is nil.
-func (c *Curator) DoJSON(ctx context.Context, out any, cmd string, args ...string) error {
+func (c *Driver) DoJSON(ctx context.Context, out any, cmd string, args ...string) error {
 	result, err := c.Do(ctx, cmd, args...)
 	if err != nil || out == nil {
 		return err
@@ -319,12 +331,12 @@ func (c *Curator) DoJSON(ctx context.Context, out any, cmd string, args ...strin
 // NewClient starts a CuratorFramework client named name, connected to
 // connectString with the session timeout given, and fails the test if it
 // does not connect. Call it from the test's goroutine.
-func (c *Curator) NewClient(name, connectString string, sessionTimeout time.Duration) {
+func (c *Driver) NewClient(name, connectString string, sessionTimeout time.Duration) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), curatorConnectTimeout)
 	defer cancel()
 	if _, err := c.Do(ctx, "client.new", name, connectString, strconv.FormatInt(sessionTimeout.Milliseconds(), 10)); err != nil {
-		c.t.Fatalf("zktest: %v", err)
+		c.t.Fatalf("curator: %v", err)
 	}
 }
 
@@ -332,10 +344,10 @@ func (c *Curator) NewClient(name, connectString string, sessionTimeout time.Dura
 // given, waiting for one until ctx ends; "" matches any source or kind.
 // Events are kept from their arrival, so one that came before the call is
 // found.
-func (c *Curator) WaitEvent(ctx context.Context, source, kind string) (CuratorEvent, error) {
+func (c *Driver) WaitEvent(ctx context.Context, source, kind string) (Event, error) {
 	for {
 		c.mu.Lock()
-		if i := slices.IndexFunc(c.events, func(e CuratorEvent) bool { return e.matches(source, kind) }); i >= 0 {
+		if i := slices.IndexFunc(c.events, func(e Event) bool { return e.matches(source, kind) }); i >= 0 {
 			e := c.events[i]
 			c.events = slices.Delete(c.events, i, i+1)
 			c.mu.Unlock()
@@ -344,23 +356,23 @@ func (c *Curator) WaitEvent(ctx context.Context, source, kind string) (CuratorEv
 		err, arrived := c.err, c.arrived
 		c.mu.Unlock()
 		if err != nil {
-			return CuratorEvent{}, fmt.Errorf("curator event %s %s: %w", source, kind, err)
+			return Event{}, fmt.Errorf("curator event %s %s: %w", source, kind, err)
 		}
 		select {
 		case <-arrived:
 		case <-ctx.Done():
-			return CuratorEvent{}, fmt.Errorf("curator event %s %s: %w", source, kind, ctx.Err())
+			return Event{}, fmt.Errorf("curator event %s %s: %w", source, kind, ctx.Err())
 		}
 	}
 }
 
 // TakeEvents removes and returns, oldest first, the events that have
 // arrived from source of the kind given; "" matches any source or kind.
-func (c *Curator) TakeEvents(source, kind string) []CuratorEvent {
+func (c *Driver) TakeEvents(source, kind string) []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var taken []CuratorEvent
-	c.events = slices.DeleteFunc(c.events, func(e CuratorEvent) bool {
+	var taken []Event
+	c.events = slices.DeleteFunc(c.events, func(e Event) bool {
 		if e.matches(source, kind) {
 			taken = append(taken, e)
 			return true
@@ -370,12 +382,12 @@ func (c *Curator) TakeEvents(source, kind string) []CuratorEvent {
 	return taken
 }
 
-func (e CuratorEvent) matches(source, kind string) bool {
+func (e Event) matches(source, kind string) bool {
 	return (source == "" || e.Source == source) && (kind == "" || e.Kind == kind)
 }
 
-// A CuratorHold is one critical section of LockLoop.
-type CuratorHold struct {
+// A Hold is one critical section of LockLoop.
+type Hold struct {
 	Node    string `json:"node"`    // path of the lock node, or of the semaphore's lease
 	Counter int64  `json:"counter"` // counter value read; with a counter path only
 	Enter   int64  `json:"enter"`   // sequence number of the enter ticket; with a tickets path only
@@ -389,10 +401,10 @@ type CuratorHold struct {
 // creates an enter and an exit ticket (PERSISTENT_SEQUENTIAL nodes
 // ticketsPath/t-) around a hold of the duration given, unless ticketsPath
 // is "".
-func (c *Curator) LockLoop(ctx context.Context, lock string, n int, counterPath, ticketsPath string, hold time.Duration) ([]CuratorHold, error) {
+func (c *Driver) LockLoop(ctx context.Context, lock string, n int, counterPath, ticketsPath string, hold time.Duration) ([]Hold, error) {
 	_, err := c.Do(ctx, "lock.loop", lock, strconv.Itoa(n), counterPath, ticketsPath, strconv.FormatInt(hold.Milliseconds(), 10))
 	events := c.TakeEvents(lock, "held")
-	holds := make([]CuratorHold, len(events))
+	holds := make([]Hold, len(events))
 	for i, e := range events {
 		if jsonErr := json.Unmarshal(e.Data, &holds[i]); jsonErr != nil {
 			return holds[:i], fmt.Errorf("curator lock.loop %s: hold %s: %w", lock, e.Data, jsonErr)
@@ -402,7 +414,7 @@ func (c *Curator) LockLoop(ctx context.Context, lock string, n int, counterPath,
 }
 
 // MonotonicNanos reads CLOCK_MONOTONIC, the clock of Java's System.nanoTime
-// on Linux and so of CuratorEvent.Nanos: a Go writer's MonotonicNanos before
+// on Linux and so of Event.Nanos: a Go writer's MonotonicNanos before
 // a write and Curator's event for it give Curator's propagation delay.
 func MonotonicNanos() int64 {
 	var ts unix.Timespec

@@ -35,7 +35,7 @@ const (
 // forwarded to a new connection to the target; both directions are copied
 // by the proxy, which can, at any time:
 //
-//   - Blackhole: stall both directions of every connection, current and
+//   - Stall: stall both directions of every connection, current and
 //     new, keeping them open. The bytes read meanwhile are held (up to
 //     1 MiB a direction, then TCP pushes back) and forwarded in order on
 //     Resume. This is a server that hangs (a stopped process, a long GC
@@ -44,8 +44,9 @@ const (
 //     crash of a hung server would.
 //   - Delay(d): forward every chunk d after the proxy read it (latency
 //     without loss of throughput).
-//   - Reset: reset every current connection on both sides (SO_LINGER 0,
-//     then close: the peers see ECONNRESET).
+//   - Cut: close every current connection at once, on both sides, with a
+//     reset (SO_LINGER 0, then close: the peers see ECONNRESET), as a
+//     network failure does.
 //   - CutMidFrame: forward the next server→client frame (a ZooKeeper
 //     length-prefixed frame) only in part, then close that connection.
 //   - SplitWrites(true): forward every byte in a write (a TCP segment, as
@@ -53,10 +54,10 @@ const (
 //   - Refuse(true): accept new connections and close them at once, as a
 //     server that is down but whose port is still open.
 //
-// Faults are independent: Resume ends a Blackhole only, Delay(0),
+// Faults are independent: Resume ends a Stall only, Delay(0),
 // SplitWrites(false) and Refuse(false) end the others. Counters
-// (Connections, Accepted, ClientBytes, ServerBytes) and WaitFor let a test
-// wait for what the clients did without sleeping. RecordClientFrames keeps
+// (Connections, Accepted, BytesIn, BytesOut) and WaitFor let a test wait
+// for what the clients did without sleeping. RecordClientFrames keeps
 // the frames the clients send, for tests that check them.
 //
 // The proxy listens on 127.0.0.1 only and refuses a target that is not on
@@ -68,10 +69,10 @@ type Proxy struct {
 	target string
 	wg     sync.WaitGroup // the accept loop, dials and pumps
 
-	accepted    atomic.Int64
-	clientBytes atomic.Int64
-	serverBytes atomic.Int64
-	writes      atomic.Int64 // write calls to either side, for tests
+	accepted atomic.Int64
+	bytesIn  atomic.Int64
+	bytesOut atomic.Int64
+	writes   atomic.Int64 // write calls to either side, for tests
 
 	mu        sync.Mutex
 	cond      sync.Cond     // signalled on every change below, for the pumps
@@ -130,6 +131,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	p.cond.L = &p.mu
 	p.wg.Add(1)
 	go p.acceptLoop()
+	registry.addProxy(p)
 	t.Cleanup(p.Close)
 	return p
 }
@@ -155,11 +157,13 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 // Target returns the address the proxy forwards to.
 func (p *Proxy) Target() string { return p.target }
 
-// Blackhole stalls both directions of every connection, current and new,
-// until Resume; see Proxy.
-func (p *Proxy) Blackhole() { p.set(func() { p.stalled = true }) }
+// Stall stalls both directions of every connection, current and new, until
+// Resume: the proxy accepts, reads and holds, and forwards nothing. To the
+// client the server seems hung; to the server the client seems silent.
+// See Proxy.
+func (p *Proxy) Stall() { p.set(func() { p.stalled = true }) }
 
-// Resume ends a Blackhole: the bytes held are forwarded, in order.
+// Resume ends a Stall: the bytes held are forwarded, in order.
 func (p *Proxy) Resume() { p.set(func() { p.stalled = false }) }
 
 // Delay makes the proxy forward every chunk it reads d after reading it,
@@ -189,9 +193,10 @@ func (p *Proxy) CutMidFrame() <-chan struct{} {
 	return p.cut
 }
 
-// Reset resets every current connection on both sides: SO_LINGER 0, then
-// close, so that the client and the server see ECONNRESET.
-func (p *Proxy) Reset() {
+// Cut closes every current connection at once on both sides, with a reset
+// (SO_LINGER 0, then close), so that the client and the server see
+// ECONNRESET. New connections are forwarded as before (see Refuse).
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for pp := range p.pairs {
@@ -210,13 +215,15 @@ func (p *Proxy) Connections() int {
 // included.
 func (p *Proxy) Accepted() int { return int(p.accepted.Load()) }
 
-// ClientBytes returns the number of bytes read from clients so far,
-// forwarded or held.
-func (p *Proxy) ClientBytes() int64 { return p.clientBytes.Load() }
+// BytesIn returns the number of bytes the proxy has read from its clients
+// since it started, on all connections: what they sent to the server,
+// whether forwarded yet or held (Stall, Delay).
+func (p *Proxy) BytesIn() int64 { return p.bytesIn.Load() }
 
-// ServerBytes returns the number of bytes read from the target so far,
-// forwarded or held.
-func (p *Proxy) ServerBytes() int64 { return p.serverBytes.Load() }
+// BytesOut returns the number of bytes the proxy has read from the target
+// since it started, on all connections: what the server sent to the
+// clients, whether forwarded yet or held.
+func (p *Proxy) BytesOut() int64 { return p.bytesOut.Load() }
 
 // RecordClientFrames starts recording the bodies of the length-prefixed
 // frames clients send (requests, after the ConnectRequest), forgetting
@@ -270,6 +277,7 @@ func (p *Proxy) Close() {
 	}
 	p.notifyLocked()
 	p.mu.Unlock()
+	registry.removeProxy(p)
 	_ = p.ln.Close() // ends the accept loop; the error says nothing new
 	done := make(chan struct{})
 	go func() {
@@ -381,9 +389,9 @@ func (p *Proxy) closePair(pp *proxyPair) {
 // proxyMaxHeld bytes not yet forwarded.
 func (p *Proxy) readDir(pp *proxyPair, d *proxyDir) {
 	defer p.wg.Done()
-	counter := &p.clientBytes
+	counter := &p.bytesIn
 	if d.toClient {
-		counter = &p.serverBytes
+		counter = &p.bytesOut
 	}
 	buf := make([]byte, 32<<10)
 	for {

@@ -98,6 +98,7 @@ type KeyPair struct {
 	Cert    *x509.Certificate
 	CertPEM []byte // the leaf certificate
 	KeyPEM  []byte // PKCS#8 "PRIVATE KEY"
+	Issuer  *CA    // the CA that signed it
 	key     crypto.Signer
 }
 
@@ -151,8 +152,8 @@ func (ca *CA) ServerCert(t testing.TB, o CertOptions) *KeyPair {
 
 // ClientCert issues a client certificate (extended key usage clientAuth)
 // with the subject CN=commonName, valid from an hour ago for a day. A
-// server started WithTLS and this CA as ClientCA gives a session that
-// presents it the id x509:CN=<commonName>.
+// server started WithServerTLS and this CA as ClientCA gives a session
+// that presents it the id x509:CN=<commonName>.
 func (ca *CA) ClientCert(t testing.TB, commonName string) *KeyPair {
 	t.Helper()
 	now := time.Now()
@@ -175,7 +176,7 @@ func (ca *CA) issue(t testing.TB, template *x509.Certificate) *KeyPair {
 		t.Fatalf("zktest: marshal key: %v", err)
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	return &KeyPair{Cert: cert, CertPEM: certPEM, KeyPEM: keyPEM, key: key}
+	return &KeyPair{Cert: cert, CertPEM: certPEM, KeyPEM: keyPEM, Issuer: ca, key: key}
 }
 
 // newKey makes an ECDSA P-256 key, which PemReader and the server's
@@ -214,7 +215,8 @@ func writeTempFile(t testing.TB, name string, data []byte) string {
 	return path
 }
 
-// ServerTLS is how a server's secure client port is set up.
+// ServerTLS is how a server's secure client port is set up, for
+// WithServerTLS.
 type ServerTLS struct {
 	Cert *KeyPair // the server's certificate; required
 	// ClientCA is trusted for client certificates; nil means no trust
@@ -233,16 +235,44 @@ const (
 	ClientAuthNeed ClientAuth = "need" // required: the handshake fails without one
 )
 
-// WithTLS adds a secure client port (see SecureAddr) that serves TLS with
-// c.Cert, next to the plain one. A session whose client presents a
-// certificate issued by c.ClientCA holds the id x509:<subject DN>, e.g.
-// x509:CN=alice; a certificate from another issuer fails the handshake,
-// with ClientAuthWant too. The server negotiates TLS 1.2 only. In an ensemble every
-// server has its own secure port and the same certificate. A c without
-// Cert, or with ClientAuth want or need but no ClientCA, fails the start of
-// the server.
-func WithTLS(c ServerTLS) Option {
+// WithTLS adds a secure client port (see Server.SecureAddr), next to the
+// plain one, that serves TLS with a certificate for localhost, 127.0.0.1
+// and ::1, issued by a CA made for the test. Server.ClientTLS returns the
+// configuration a client needs to trust it. Clients need no certificate of
+// their own. The server negotiates TLS 1.2 only. In an ensemble every
+// member has its own secure port and the same certificate.
+func WithTLS() Option {
+	return func(o *options) { o.autoTLS = true }
+}
+
+// WithServerTLS is WithTLS with certificates of the caller's (see NewCA):
+// the secure client port serves TLS with c.Cert. A session whose client
+// presents a certificate issued by c.ClientCA holds the id x509:<subject
+// DN>, e.g. x509:CN=alice; a certificate from another issuer fails the
+// handshake, with ClientAuthWant too. A c without Cert, or with ClientAuth
+// want or need but no ClientCA, fails the start of the server.
+func WithServerTLS(c ServerTLS) Option {
 	return func(o *options) { o.tls = &c }
+}
+
+// newServerTLS makes the CA and the server certificate of WithTLS.
+func newServerTLS(t testing.TB) *ServerTLS {
+	t.Helper()
+	ca := NewCA(t, "zktest CA")
+	return &ServerTLS{Cert: ca.ServerCert(t, CertOptions{Hosts: []string{"localhost", loopback, "::1"}})}
+}
+
+// ClientTLS returns a TLS configuration for clients of the server's secure
+// port (SecureAddr): it trusts the CA that issued the server's certificate
+// and nothing else. It has no client certificate; with WithServerTLS and
+// ClientAuthNeed, add one from the ClientCA. Each call returns a new
+// configuration, which the caller may change. It returns nil when the
+// server has no secure port.
+func (s *Server) ClientTLS() *tls.Config {
+	if s.opts.tls == nil || s.opts.tls.Cert == nil || s.opts.tls.Cert.Issuer == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.opts.tls.Cert.Issuer.Pool(), MinVersion: tls.VersionTLS12}
 }
 
 // check reports what is wrong with c.

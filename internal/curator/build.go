@@ -1,4 +1,4 @@
-package zktest
+package curator
 
 import (
 	"context"
@@ -12,11 +12,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zkloop/zkloop/internal/jvm"
 )
 
 // curatorSource is the Java side of Curator, compiled at test time.
 //
-//go:embed curator/CuratorDriver.java
+//go:embed CuratorDriver.java
 var curatorSource []byte
 
 const (
@@ -29,26 +31,26 @@ const (
 // that installs it. The manifests of the Curator jars name the same jars;
 // listing them lets a missing one be named with its package.
 var curatorJars = []struct{ path, pkg string }{
-	{"/usr/share/java/curator-recipes.jar", "libcurator-recipes-java"},
-	{"/usr/share/java/curator-x-discovery.jar", "libcurator-discovery-java"},
-	{"/usr/share/java/curator-framework.jar", "libcurator-framework-java"},
-	{"/usr/share/java/curator-client.jar", "libcurator-client-java"},
-	{ZooKeeperJar, "libzookeeper-java"},
-	{"/usr/share/java/zookeeper-jute.jar", "libzookeeper-java"},
-	{"/usr/share/java/guava.jar", "libguava-java"},
-	{"/usr/share/java/slf4j-api.jar", "libslf4j-java"},
-	{"/usr/share/java/slf4j-nop.jar", "libslf4j-java"}, // Curator's and ZooKeeper's logs off
-	{"/usr/share/java/jackson-databind.jar", "libjackson2-databind-java"},
-	{"/usr/share/java/jackson-core.jar", "libjackson2-core-java"},
-	{"/usr/share/java/jackson-annotations.jar", "libjackson2-annotations-java"},
+	{jvm.DebianJar("curator-recipes.jar"), "libcurator-recipes-java"},
+	{jvm.DebianJar("curator-x-discovery.jar"), "libcurator-discovery-java"},
+	{jvm.DebianJar("curator-framework.jar"), "libcurator-framework-java"},
+	{jvm.DebianJar("curator-client.jar"), "libcurator-client-java"},
+	{jvm.DebianJar("zookeeper.jar"), "libzookeeper-java"},
+	{jvm.DebianJar("zookeeper-jute.jar"), "libzookeeper-java"},
+	{jvm.DebianJar("guava.jar"), "libguava-java"},
+	{jvm.DebianJar("slf4j-api.jar"), "libslf4j-java"},
+	{jvm.DebianJar("slf4j-nop.jar"), "libslf4j-java"}, // Curator's and ZooKeeper's logs off
+	{jvm.DebianJar("jackson-databind.jar"), "libjackson2-databind-java"},
+	{jvm.DebianJar("jackson-core.jar"), "libjackson2-core-java"},
+	{jvm.DebianJar("jackson-annotations.jar"), "libjackson2-annotations-java"},
 }
 
 // curatorInstallation locates java and javac and builds the jars' classpath.
 func curatorInstallation() (java, javac, classpath string, err error) {
-	if java, err = findJDKTool("java"); err != nil {
+	if java, err = jvm.FindTool("java"); err != nil {
 		return "", "", "", err
 	}
-	if javac, err = findJDKTool("javac"); err != nil {
+	if javac, err = jvm.FindTool("javac"); err != nil {
 		return "", "", "", err
 	}
 	paths := make([]string, len(curatorJars))

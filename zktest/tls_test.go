@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zhandle"
 )
 
 func TestTLSCertificates(t *testing.T) {
@@ -77,7 +77,7 @@ func TestTLSCertificates(t *testing.T) {
 	}
 }
 
-// TestTLSConfig checks the lines WithTLS adds to zoo.cfg, and which
+// TestTLSConfig checks the lines WithServerTLS adds to zoo.cfg, and which
 // ServerTLS values fail the start.
 func TestTLSConfig(t *testing.T) {
 	ca := NewCA(t, "zktest CA")
@@ -114,7 +114,7 @@ func TestTLSConfig(t *testing.T) {
 			t.Errorf("check(%+v): %v", tc.tls, err)
 		}
 		var added []string
-		for _, line := range serverConfig(s, []*Server{s}, newOptions([]Option{WithTLS(tc.tls)})) {
+		for _, line := range serverConfig(s, []*Server{s}, newOptions([]Option{WithServerTLS(tc.tls)})) {
 			if !slices.Contains(plain, line) {
 				added = append(added, line)
 			}
@@ -148,61 +148,60 @@ func dialTLS(addr string, cfg *tls.Config) (*tls.Conn, error) {
 	return conn.(*tls.Conn), nil
 }
 
-// tlsClient opens a session over TLS and returns the client for it and the
-// state of its TLS connection.
-func tlsClient(t *testing.T, addr string, cfg *tls.Config) (*rawClient, tls.ConnectionState) {
-	t.Helper()
-	conn, err := dialTLS(addr, cfg)
-	if err != nil {
-		t.Fatalf("TLS dial %s: %v", addr, err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &rawClient{t: t, conn: conn}
-	c.connect()
-	return c, conn.ConnectionState()
-}
-
 // whoAmI returns the session's identities, sorted by scheme and id (the
 // server lists them in the order they were added).
-func (c *rawClient) whoAmI() []serialize.ClientInfo {
-	c.t.Helper()
-	code, body := c.call(0, serialize.OpWhoAmI, nil)
-	if code != serialize.Ok {
-		c.t.Fatalf("whoAmI: %v", code)
+func whoAmI(t *testing.T, h *zhandle.Handle) []zhandle.ClientInfo {
+	t.Helper()
+	ids, err := h.WhoAmI(testContext(t))
+	if err != nil {
+		t.Fatalf("WhoAmI: %v", err)
 	}
-	var resp serialize.WhoAmIResponse
-	if _, err := resp.Decode(body); err != nil {
-		c.t.Fatal(err)
-	}
-	slices.SortFunc(resp.ClientInfo, func(a, b serialize.ClientInfo) int {
+	slices.SortFunc(ids, func(a, b zhandle.ClientInfo) int {
 		if a.AuthScheme != b.AuthScheme {
 			return strings.Compare(a.AuthScheme, b.AuthScheme)
 		}
 		return strings.Compare(a.User, b.User)
 	})
-	return resp.ClientInfo
+	return ids
 }
 
-// TestTLSServer connects with Go's TLS to a server that does not ask for
-// client certificates and opens a session.
-func TestTLSServer(t *testing.T) {
-	ca := NewCA(t, "zktest CA")
-	srv := Standalone(t, WithTLS(ServerTLS{Cert: ca.ServerCert(t, CertOptions{Hosts: []string{"127.0.0.1", "localhost"}})}))
+// TestTLS starts a server WithTLS and connects a handle to its secure port
+// with ClientTLS; the server negotiates TLS 1.2, and what is written over
+// TLS is read over the plain port.
+func TestTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server with TLS")
+	}
+	srv := NewServer(t, WithTLS())
 	if srv.SecureAddr() == "" || srv.SecureAddr() == srv.Addr() {
 		t.Fatalf("SecureAddr %q, Addr %q", srv.SecureAddr(), srv.Addr())
 	}
-	c, state := tlsClient(t, srv.SecureAddr(), &tls.Config{RootCAs: ca.Pool()})
+	conn, err := dialTLS(srv.SecureAddr(), srv.ClientTLS())
+	if err != nil {
+		t.Fatalf("TLS dial with ClientTLS: %v", err)
+	}
+	state := conn.ConnectionState()
+	_ = conn.Close() // a probe: nothing was sent
 	t.Logf("negotiated %s, %s", tls.VersionName(state.Version), tls.CipherSuiteName(state.CipherSuite))
 	if state.Version != tls.VersionTLS12 {
 		t.Errorf("negotiated %s; the server's default is TLS 1.2 only", tls.VersionName(state.Version))
 	}
-	if code := c.create("/tls", openACL); code != serialize.Ok {
-		t.Errorf("create over TLS: %v", code)
+	for _, host := range []string{"localhost", "127.0.0.1"} {
+		if err := state.PeerCertificates[0].VerifyHostname(host); err != nil {
+			t.Errorf("server certificate: %v", err)
+		}
 	}
-	plain := dialRaw(t, srv.Addr())
-	plain.connect()
-	if code := plain.getData("/tls"); code != serialize.Ok {
-		t.Errorf("getData over the plain port: %v", code)
+
+	ctx := testContext(t)
+	h := connect(t, srv.SecureAddr(), zhandle.WithTLS(srv.ClientTLS()))
+	if _, err := h.Create(ctx, "/tls", nil, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
+		t.Errorf("Create over TLS: %v", err)
+	}
+	if _, err := connect(t, srv.Addr()).Exists(ctx, "/tls", false); err != nil {
+		t.Errorf("Exists over the plain port: %v", err)
+	}
+	if _, err := dialTLS(srv.SecureAddr(), &tls.Config{}); err == nil {
+		t.Error("TLS dial trusting only the system's roots succeeded")
 	}
 }
 
@@ -212,6 +211,9 @@ func TestTLSServer(t *testing.T) {
 // one, a server that wants it serves the client, and one that needs it
 // fails the handshake.
 func TestTLSClientAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers with TLS")
+	}
 	ca := NewCA(t, "zktest CA")
 	serverCert := ca.ServerCert(t, CertOptions{Hosts: []string{"127.0.0.1", "localhost"}})
 	config := func(certs ...*KeyPair) *tls.Config {
@@ -228,19 +230,19 @@ func TestTLSClientAuth(t *testing.T) {
 	malloryCert := NewCA(t, "other CA").ClientCert(t, "mallory").TLSCertificate()
 	mallory.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &malloryCert, nil }
 	none := config()
-	anonymous := []serialize.ClientInfo{{AuthScheme: "ip", User: "127.0.0.1"}}
-	authenticated := []serialize.ClientInfo{{AuthScheme: "ip", User: "127.0.0.1"}, {AuthScheme: "x509", User: "CN=alice"}}
+	anonymous := []zhandle.ClientInfo{{AuthScheme: "ip", User: "127.0.0.1"}}
+	authenticated := []zhandle.ClientInfo{{AuthScheme: "ip", User: "127.0.0.1"}, {AuthScheme: "x509", User: "CN=alice"}}
 
 	servers := map[ClientAuth]*Server{}
 	for _, auth := range []ClientAuth{ClientAuthWant, ClientAuthNeed} {
-		servers[auth] = Standalone(t, WithTLS(ServerTLS{Cert: serverCert, ClientCA: ca, ClientAuth: auth}))
+		servers[auth] = NewServer(t, WithServerTLS(ServerTLS{Cert: serverCert, ClientCA: ca, ClientAuth: auth}))
 	}
 
 	for _, tc := range []struct {
 		auth   ClientAuth
 		client string
 		cfg    *tls.Config
-		want   []serialize.ClientInfo // nil: refused
+		want   []zhandle.ClientInfo // nil: refused
 	}{
 		{ClientAuthWant, "alice", alice, authenticated},
 		{ClientAuthWant, "other CA", mallory, nil},
@@ -259,9 +261,8 @@ func TestTLSClientAuth(t *testing.T) {
 				t.Logf("refused: %v", err)
 				return
 			}
-			c, _ := tlsClient(t, addr, tc.cfg)
-			if diff := cmp.Diff(tc.want, c.whoAmI()); diff != "" {
-				t.Errorf("whoAmI (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, whoAmI(t, connect(t, addr, zhandle.WithTLS(tc.cfg)))); diff != "" {
+				t.Errorf("WhoAmI (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -280,21 +281,24 @@ func trySession(addr string, cfg *tls.Config) error {
 	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return err
 	}
-	frame, start := serialize.BeginFrame(nil)
-	frame, err = serialize.FinishFrame(append(frame, connectRequest(0, 10000, 0, make([]byte, serialize.PasswdLen), false)...), start, serialize.DefaultMaxBuffer)
+	req := serialize.ConnectRequest{TimeOut: 10000, Passwd: make([]byte, serialize.PasswdLen)}
+	frame, err := appendFrame(nil, serialize.AppendBool(req.Encode(nil), false))
 	if err != nil {
 		return err
 	}
 	if _, err := conn.Write(frame); err != nil {
 		return err
 	}
-	_, err = io.ReadFull(conn, make([]byte, serialize.FrameHeaderLen))
+	_, err = readFrame(conn)
 	return err
 }
 
 // TestTLSExpiredServerCert starts a server with an expired certificate:
 // it starts, and Go's TLS client refuses the certificate as expired.
 func TestTLSExpiredServerCert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server with TLS")
+	}
 	ca := NewCA(t, "zktest CA")
 	now := time.Now()
 	expired := ca.ServerCert(t, CertOptions{
@@ -302,8 +306,8 @@ func TestTLSExpiredServerCert(t *testing.T) {
 		NotBefore: now.Add(-48 * time.Hour),
 		NotAfter:  now.Add(-24 * time.Hour),
 	})
-	srv := Standalone(t, WithTLS(ServerTLS{Cert: expired}))
-	_, err := dialTLS(srv.SecureAddr(), &tls.Config{RootCAs: ca.Pool()})
+	srv := NewServer(t, WithServerTLS(ServerTLS{Cert: expired}))
+	_, err := dialTLS(srv.SecureAddr(), srv.ClientTLS())
 	if invalid, ok := errors.AsType[x509.CertificateInvalidError](err); !ok || invalid.Reason != x509.Expired {
 		t.Fatalf("TLS dial: %v, want an x509.Expired error", err)
 	}
@@ -314,6 +318,9 @@ func TestTLSExpiredServerCert(t *testing.T) {
 // that is in use: the server binds it after it serves on the plain port,
 // fails and exits, and the start is retried on other ports.
 func TestTLSStartRetriesTakenSecurePort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers with TLS")
+	}
 	taken, err := net.Listen("tcp", loopback+":0")
 	if err != nil {
 		t.Fatal(err)
@@ -329,27 +336,30 @@ func TestTLSStartRetriesTakenSecurePort(t *testing.T) {
 	}
 	defer func() { pickPort = freePort }()
 
-	ca := NewCA(t, "zktest CA")
-	srv := Standalone(t, WithTLS(ServerTLS{Cert: ca.ServerCert(t, CertOptions{Hosts: []string{"127.0.0.1"}})}))
+	srv := NewServer(t, WithTLS())
 	if srv.SecureAddr() == taken.Addr().String() {
 		t.Fatalf("server got the taken address %s", srv.SecureAddr())
 	}
-	tlsClient(t, srv.SecureAddr(), &tls.Config{RootCAs: ca.Pool()})
+	connect(t, srv.SecureAddr(), zhandle.WithTLS(srv.ClientTLS()))
 }
 
 // TestTLSEnsemble gives every member of an ensemble its own secure port.
 func TestTLSEnsemble(t *testing.T) {
-	ca := NewCA(t, "zktest CA")
-	ens := StartEnsemble(t, 3, WithTLS(ServerTLS{Cert: ca.ServerCert(t, CertOptions{Hosts: []string{"127.0.0.1"}})}))
+	if testing.Short() {
+		t.Skip("starts an ensemble")
+	}
+	ens := NewEnsemble(t, 3, WithTLS())
 	addrs := map[string]bool{}
-	for i, s := range ens.Servers {
+	ctx := testContext(t)
+	for i, s := range ens.Servers() {
 		addrs[s.SecureAddr()] = true
-		c, _ := tlsClient(t, s.SecureAddr(), &tls.Config{RootCAs: ca.Pool()})
-		if code := c.create("/tls"+strconv.Itoa(i), openACL); code != serialize.Ok {
-			t.Errorf("%s: create over TLS: %v", s, code)
+		h := connect(t, s.SecureAddr(), zhandle.WithTLS(s.ClientTLS()))
+		if _, err := h.Create(ctx, "/tls"+strconv.Itoa(i), nil, zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
+			t.Errorf("%s: Create over TLS: %v", s, err)
 		}
 	}
-	if len(addrs) != len(ens.Servers) {
-		t.Errorf("secure addresses %v, want %d different ones", addrs, len(ens.Servers))
+	if len(addrs) != len(ens.Servers()) {
+		t.Errorf("secure addresses %v, want %d different ones", addrs, len(ens.Servers()))
 	}
+	connect(t, ens.SecureAddr(), zhandle.WithTLS(ens.Member(0).ClientTLS()))
 }

@@ -4,12 +4,15 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zkloop/zkloop/internal/jvm"
 )
 
 // The super user every server accepts: after AddAuth("digest", SuperAuth) a
@@ -29,19 +32,32 @@ func superDigest() string {
 
 // Files in a server's directory.
 const (
-	configFile = "zoo.cfg"
-	log4jFile  = "log4j.properties"
-	logFile    = "zookeeper.log"
-	dataSubdir = "data"
+	configFile  = "zoo.cfg"
+	log4jFile   = "log4j.properties"
+	logbackFile = "logback.xml"
+	logFile     = "zookeeper.log"
+	dataSubdir  = "data"
 )
 
-// The console appender writes to the JVM's stdout, which goes to logFile.
-// %c (logger name) rather than %C/%L, which walk the stack on every line.
-const log4jProperties = `log4j.rootLogger=INFO, CONSOLE
+// The server logs to its stdout, which goes to logFile, through log4j 1.2
+// (Debian's package) or logback (the tarballs since 3.8): both files are
+// written, each logging library reads its own. The pattern names the
+// logger (%c, %logger) rather than the class and line (%C, %L), which walk
+// the stack on every line.
+const (
+	log4jProperties = `log4j.rootLogger=INFO, CONSOLE
 log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
 log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout
 log4j.appender.CONSOLE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%c{1}] - %m%n
 `
+	logbackXML = `<configuration>
+  <appender name="CONSOLE" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%d{ISO8601} %-5level [%thread:%logger{0}] - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="CONSOLE"/></root>
+</configuration>
+`
+)
 
 // serverConfig returns the lines of zoo.cfg for s, a member of servers (a
 // standalone server when servers has one element and s.id is 0).
@@ -65,7 +81,7 @@ func serverConfig(s *Server, servers []*Server, o *options) []string {
 		// dynamic form); on first start the server moves these lines to
 		// zoo.cfg.dynamic.<version> and rewrites zoo.cfg to point there.
 		cfg["standaloneEnabled"] = "false"
-		cfg["reconfigEnabled"] = "true"
+		cfg["reconfigEnabled"] = strconv.FormatBool(o.reconfig)
 		for _, m := range servers {
 			key, value, _ := strings.Cut(m.ServerSpec(), "=")
 			cfg[key] = value
@@ -85,8 +101,8 @@ func serverConfig(s *Server, servers []*Server, o *options) []string {
 	return lines
 }
 
-// writeFiles writes the configuration, log4j.properties and (in an
-// ensemble) the myid file into s's directory.
+// writeFiles writes the configuration, the logging configuration and (in
+// an ensemble) the myid file into s's directory.
 func writeFiles(s *Server, servers []*Server, o *options) error {
 	data := filepath.Join(s.dir, dataSubdir)
 	if err := os.MkdirAll(data, 0o755); err != nil {
@@ -97,8 +113,10 @@ func writeFiles(s *Server, servers []*Server, o *options) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, log4jFile), []byte(log4jProperties), 0o644); err != nil {
-		return err
+	for name, content := range map[string]string{log4jFile: log4jProperties, logbackFile: logbackXML} {
+		if err := os.WriteFile(filepath.Join(s.dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
 	}
 	if err := writeJAAS(s, o); err != nil {
 		return err
@@ -110,32 +128,37 @@ func writeFiles(s *Server, servers []*Server, o *options) error {
 	return os.WriteFile(filepath.Join(s.dir, configFile), []byte(cfg), 0o644)
 }
 
-// quickJVMFlags make a small JVM quick to start: one GC thread, C1 only, the
-// CDS archive, no /tmp/hsperfdata_* files.
-var quickJVMFlags = []string{
-	"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:-UsePerfData",
-	"-Djava.net.preferIPv4Stack=true",
+// systemProperties returns the server's Java system properties: the
+// defaults, then those of WithSystemProperty, WithReadOnlyMode and the SASL
+// options over them.
+func systemProperties(s *Server, o *options) map[string]string {
+	props := map[string]string{
+		"log4j.configuration":                                "file:" + filepath.Join(s.dir, log4jFile),
+		"logback.configurationFile":                          filepath.Join(s.dir, logbackFile),
+		"zookeeper.log.dir":                                  s.dir,
+		"zookeeper.jmx.log4j.disable":                        "true",
+		"zookeeper.admin.enableServer":                       "false",
+		"zookeeper.4lw.commands.whitelist":                   "*",
+		"zookeeper.forceSync":                                "no",
+		"zookeeper.extendedTypesEnabled":                     "true", // TTL nodes
+		"zookeeper.DigestAuthenticationProvider.superDigest": superDigest(),
+	}
+	for k, v := range saslProperties(s, o) {
+		props[k] = v
+	}
+	for k, v := range o.properties {
+		props[k] = v
+	}
+	return props
 }
 
 // jvmArgs returns the java arguments that start s.
 func jvmArgs(s *Server, classpath string, o *options) []string {
-	args := []string{
-		"-cp", classpath,
-		"-Xmx256m",
-		"-Dlog4j.configuration=file:" + filepath.Join(s.dir, log4jFile),
-		"-Dzookeeper.log.dir=" + s.dir,
-		"-Dzookeeper.jmx.log4j.disable=true",
-		"-Dzookeeper.admin.enableServer=false",
-		"-Dzookeeper.4lw.commands.whitelist=*",
-		"-Dzookeeper.forceSync=no",
-		"-Dzookeeper.extendedTypesEnabled=true", // TTL nodes
-		"-Dzookeeper.DigestAuthenticationProvider.superDigest=" + superDigest(),
+	args := append([]string{"-cp", classpath, "-Xmx256m"}, jvm.QuickFlags...)
+	props := systemProperties(s, o)
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		args = append(args, "-D"+name+"="+props[name])
 	}
-	args = append(args, quickJVMFlags...)
-	if o.readOnly {
-		args = append(args, "-Dreadonlymode.enabled=true")
-	}
-	args = append(args, saslJVMFlags(s, o)...)
 	args = append(args, o.jvmFlags...)
 	return append(args, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(s.dir, configFile))
 }
