@@ -153,13 +153,16 @@ func systemProperties(s *Server, o *options) map[string]string {
 }
 
 // jvmArgs returns the java arguments that start s.
-func jvmArgs(s *Server, classpath string, o *options) []string {
-	args := append([]string{"-cp", classpath, "-Xmx256m"}, jvm.QuickFlags...)
-	props := systemProperties(s, o)
+func jvmArgs(s *Server) []string {
+	args := append([]string{"-cp", s.install.classpath, "-Xmx256m"}, jvm.QuickFlags...)
+	if s.install.archive != "" {
+		args = append(args, jvm.SharedArchiveFlag(s.install.archive))
+	}
+	props := systemProperties(s, s.opts)
 	for _, name := range slices.Sorted(maps.Keys(props)) {
 		args = append(args, "-D"+name+"="+props[name])
 	}
-	args = append(args, o.jvmFlags...)
+	args = append(args, s.opts.jvmFlags...)
 	return append(args, "org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(s.dir, configFile))
 }
 

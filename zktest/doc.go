@@ -42,8 +42,10 @@
 // run in parallel never share one; a port taken by another process in the
 // meantime makes the start try again elsewhere). A start returns once the
 // four-letter command srvr answers with the server's version and mode,
-// about a second after launch: the JVM runs with class-data sharing, the
-// C1 compiler only, the serial collector and a small heap.
+// half a second after launch: the JVM maps a class-data sharing archive of
+// the server's classes (made by the first start on a machine, kept in the
+// user's cache directory) and runs with the C1 compiler only, the serial
+// collector and a small heap.
 //
 // Every server is killed in t.Cleanup, and its log is printed there if the
 // test failed. The JVM runs in its own process group, killed as a whole,

@@ -45,9 +45,10 @@ const installHelp = "install ZooKeeper (Debian, Ubuntu: apt-get install zookeepe
 // installation is where java and the server are, found once per test binary.
 var installation = sync.OnceValues(func() (install, error) { return findInstallation() })
 
-// install is a java binary and the classpath of a ZooKeeper server.
+// install is a java binary and the classpath of a ZooKeeper server, with
+// the class-data sharing archive of the two ("" for none).
 type install struct {
-	java, classpath string
+	java, classpath, archive string
 }
 
 // findInstallation locates java and builds the server's classpath from

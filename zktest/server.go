@@ -88,6 +88,7 @@ func startServers(t testing.TB, n int, o *options) []*Server {
 	if err != nil {
 		t.Fatalf("zktest: %v", err)
 	}
+	in.archive = archive(t, in)
 	if o.autoTLS && o.tls == nil {
 		o.tls = newServerTLS(t)
 	}
@@ -328,7 +329,7 @@ func (s *Server) launch() error {
 	if _, err := fmt.Fprintf(log, "=== zktest: starting %s at %s\n", s, time.Now().Format(time.RFC3339Nano)); err != nil {
 		return err
 	}
-	cmd := exec.Command(s.install.java, jvmArgs(s, s.install.classpath, s.opts)...)
+	cmd := exec.Command(s.install.java, jvmArgs(s)...)
 	cmd.Dir = s.dir
 	cmd.Stdout = log
 	cmd.Stderr = log

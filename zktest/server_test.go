@@ -90,6 +90,13 @@ func TestNewServer(t *testing.T) {
 		if srv.SecureAddr() != "" || srv.ClientTLS() != nil {
 			t.Errorf("SecureAddr() = %q, ClientTLS() = %v without TLS", srv.SecureAddr(), srv.ClientTLS())
 		}
+		// The JVM mapped the class-data sharing archive: it warns when it cannot.
+		if serverArchive.path == "" {
+			t.Error("no class-data sharing archive")
+		}
+		if log := srv.logTail(logTailBytes); strings.Contains(log, "Unable to use shared archive") {
+			t.Errorf("the server did not use the archive %s:\n%s", serverArchive.path, log)
+		}
 		conf, err := srv.FourLetter("conf")
 		if err != nil {
 			t.Fatal(err)

@@ -90,18 +90,14 @@ func compileCurator(javac, classpath string) (string, error) {
 		sum.Write(part)
 		sum.Write([]byte{0})
 	}
-	cache, err := os.UserCacheDir()
+	parent, err := jvm.CacheDir()
 	if err != nil {
-		cache = os.TempDir()
+		return "", err
 	}
-	parent := filepath.Join(cache, "zkloop")
 	dir := filepath.Join(parent, "curator-"+hex.EncodeToString(sum.Sum(nil))[:16])
 	class := filepath.Join(dir, curatorMainClass+".class")
 	if _, err := os.Stat(class); err == nil {
 		return dir, nil
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", err
 	}
 	tmp, err := os.MkdirTemp(parent, ".build-")
 	if err != nil {
