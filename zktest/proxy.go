@@ -88,7 +88,8 @@ type Proxy struct {
 	pairs     map[*proxyPair]struct{}
 }
 
-// proxyPair is one proxied connection: the client's and the server's side.
+// proxyPair is one proxied connection: the client's and the server's side
+// (nil while the target is being dialed).
 type proxyPair struct {
 	client, server *net.TCPConn
 	up, down       proxyDir      // client→server, server→client
@@ -204,7 +205,8 @@ func (p *Proxy) Cut() {
 	}
 }
 
-// Connections returns the number of connections forwarded and still open.
+// Connections returns the number of connections accepted, not refused, and
+// still open, those still being connected to the target included.
 func (p *Proxy) Connections() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -318,7 +320,12 @@ func (p *Proxy) acceptLoop() {
 		p.accepted.Add(1)
 		p.mu.Lock()
 		refuse := p.refuse || p.closed
+		var pp *proxyPair
 		if !refuse {
+			// Registered at once, so that a Cut while the target is being
+			// dialed closes it too.
+			pp = &proxyPair{client: c.(*net.TCPConn), done: make(chan struct{})}
+			p.pairs[pp] = struct{}{}
 			p.wg.Add(1)
 		}
 		p.notifyLocked()
@@ -327,31 +334,29 @@ func (p *Proxy) acceptLoop() {
 			_ = c.Close() // the refusal itself; the client sees the close
 			continue
 		}
-		go p.open(c.(*net.TCPConn))
+		go p.open(pp)
 	}
 }
 
 // open dials the target for an accepted client and starts the pumps; a
 // target that is down closes the client too.
-func (p *Proxy) open(client *net.TCPConn) {
+func (p *Proxy) open(pp *proxyPair) {
 	defer p.wg.Done()
 	c, err := net.DialTimeout("tcp", p.target, proxyDialTimeout)
 	if err != nil {
-		_ = client.Close() // the server is down, so is the proxied connection
+		p.closePair(pp) // the server is down, so is the proxied connection
 		return
 	}
 	server := c.(*net.TCPConn)
-	pp := &proxyPair{client: client, server: server, done: make(chan struct{})}
-	pp.up = proxyDir{src: client, dst: server}
-	pp.down = proxyDir{src: server, dst: client, toClient: true}
 	p.mu.Lock()
-	if p.closed || p.refuse {
+	if pp.closed {
 		p.mu.Unlock()
-		_ = client.Close() // closed or refusing while dialing: no connection
-		_ = server.Close()
+		_ = server.Close() // cut or closed while dialing: no connection
 		return
 	}
-	p.pairs[pp] = struct{}{}
+	pp.server = server
+	pp.up = proxyDir{src: pp.client, dst: server}
+	pp.down = proxyDir{src: server, dst: pp.client, toClient: true}
 	p.wg.Add(4)
 	p.notifyLocked()
 	p.mu.Unlock()
@@ -371,6 +376,9 @@ func (p *Proxy) closePairLocked(pp *proxyPair, rst bool) {
 	close(pp.done)
 	delete(p.pairs, pp)
 	for _, c := range []*net.TCPConn{pp.client, pp.server} {
+		if c == nil {
+			continue // the target is still being dialed
+		}
 		if rst {
 			_ = c.SetLinger(0) // only fails on a closed socket
 		}

@@ -479,6 +479,12 @@ func TestProxyCloseStopsEverything(t *testing.T) {
 		}
 	}
 	<-wrote
+	// A goroutine that has called wg.Done may not have exited yet: wait for
+	// the count to come down.
+	deadline := time.Now().Add(proxyTestWait)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
 	if got := runtime.NumGoroutine(); got > before {
 		t.Errorf("%d goroutines after Close, %d before NewProxy", got, before)
 	}
