@@ -231,9 +231,7 @@ func testRenewal(t *testing.T, srv *zktest.Server) {
 	ctx := testContext(t)
 	w := dial(t, addr)
 	createSmallTree(t, w)
-	proxy := zktest.NewProxy(t, srv.Addr())
-	suffix := addr[len(srv.Addr()):]
-	h := dial(t, proxy.Addr()+suffix)
+	h := dial(t, addr)
 	renewed := make(chan *zhandle.Handle, 1)
 	rec := newRecorder()
 	c := primed(t, h, "/r", WithListener(rec.listen), WithRenewal(func(ctx context.Context) (*zhandle.Handle, error) {
@@ -245,13 +243,7 @@ func testRenewal(t *testing.T, srv *zktest.Server) {
 		return nh, err
 	}))
 	n := len(rec.all())
-	proxy.Refuse(true)
-	proxy.Cut()
-	thief, err := zhandle.Init(srv.Addr()+suffix, nil, sessionTimeout, zhandle.WithClientID(h.ClientID()))
-	must(t, "Init", err)
-	must(t, "WaitConnected", thief.WaitConnected(ctx))
-	must(t, "Close", thief.Close())
-	proxy.Refuse(false)
+	zktest.ExpireSession(t, h)
 	changeSmallTree(t, w)
 	rec.waitType(t, EventResynced, n)
 	select {
