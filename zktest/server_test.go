@@ -199,6 +199,9 @@ func TestRestartKeepsSessions(t *testing.T) {
 // TestStartRetriesTakenPort gives the first server a port that is in use,
 // as when another process binds it between freePort and the server's bind.
 func TestStartRetriesTakenPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server twice")
+	}
 	taken, err := net.Listen("tcp", loopback+":0")
 	if err != nil {
 		t.Fatal(err)

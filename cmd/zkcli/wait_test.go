@@ -15,15 +15,16 @@ import (
 const noSession = "Could not establish a session with "
 
 // TestBatchWaitsForSession starts zkcli together with a server, in each of
-// the batch forms, up to 20 times within a time budget: while the JVM
-// starts, connections are refused, then accepted and closed, or left
-// unanswered, before the server serves sessions; zkcli waits for the
-// session and every command succeeds.
+// the batch forms, up to 20 times within a time budget (once each under
+// -short): while the JVM starts, connections are refused, then accepted
+// and closed, or left unanswered, before the server serves sessions; zkcli
+// waits for the session and every command succeeds.
 func TestBatchWaitsForSession(t *testing.T) {
-	const (
-		runs   = 20
-		budget = 25 * time.Second // a run takes 1 to 3 s here, mostly the JVM's start
-	)
+	const budget = 25 * time.Second // a run takes 0.5 to 2 s here, mostly the JVM's start
+	runs := 20
+	if testing.Short() {
+		runs = 3
+	}
 	srv := zktest.NewServer(t)
 	forms := []struct {
 		name  string

@@ -104,10 +104,15 @@ type response struct {
 
 // Start starts the driver JVM, killed in t.Cleanup, and returns once
 // it answers. It compiles the driver with javac on first use in a test
-// binary (cached in the user's cache directory). It skips the test, or fails
-// it when CI is set, if javac or a jar is missing, naming the Debian package.
+// binary (cached in the user's cache directory). It skips the test under
+// -short: interop tests start a JVM and take seconds. It skips the test,
+// or fails it when CI is set, if javac or a jar is missing, naming the
+// Debian package.
 func Start(t testing.TB) *Driver {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a JVM running Curator (not under -short)")
+	}
 	java, javac, classpath, err := curatorInstallation()
 	if err != nil {
 		jvm.Require(t, fmt.Errorf("curator: cannot start Curator: %w; `make deps` installs it", err))

@@ -28,12 +28,13 @@ const curatorSession = 5 * time.Second
 // TestCurator exercises every command family once against one server and
 // one driver JVM, with the clients c1 and c2 on separate sessions.
 func TestCurator(t *testing.T) {
-	srv := zktest.NewServer(t)
 	start := time.Now()
-	cur := Start(t)
+	cur := Start(t) // first: it skips under -short
 	started := time.Since(start)
+	srv := zktest.NewServer(t)
+	start = time.Now()
 	cur.NewClient("c1", srv.Addr(), curatorSession)
-	t.Logf("driver answered after %v, first client connected after %v", started, time.Since(start))
+	t.Logf("driver answered after %v, first client connected in %v", started, time.Since(start))
 	cur.NewClient("c2", srv.Addr(), curatorSession)
 
 	tests := []struct {

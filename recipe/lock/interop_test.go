@@ -21,8 +21,8 @@ import (
 // TestCuratorInterop has Go and Java (Apache Curator 5.4, in a JVM driven
 // by curator.Driver) contend for the same locks on one server.
 func TestCuratorInterop(t *testing.T) {
+	cur := curator.Start(t) // first: it skips under -short
 	srv := recipetest.Start(t)
-	cur := curator.Start(t)
 	for _, tt := range []struct {
 		name string
 		test func(*testing.T, *interop)
