@@ -138,24 +138,16 @@ func closeSession(addrs []string, sessionID int64, passwd []byte) (expired bool,
 	if _, err := conn.Write(out); err != nil {
 		return false, err
 	}
-	frame, err := readFrame(conn)
-	if err != nil {
-		return false, fmt.Errorf("ConnectResponse: %w", err)
-	}
 	var resp serialize.ConnectResponse
-	if _, err := resp.Decode(frame); err != nil {
+	if err := readRecord(conn, &resp); err != nil {
 		return false, fmt.Errorf("ConnectResponse: %w", err)
 	}
 	if resp.TimeOut <= 0 {
 		return true, nil
 	}
 	for {
-		frame, err := readFrame(conn)
-		if err != nil {
-			return false, fmt.Errorf("closeSession reply: %w", err)
-		}
 		var hdr serialize.ReplyHeader
-		if _, err := hdr.Decode(frame); err != nil {
+		if err := readRecord(conn, &hdr); err != nil {
 			return false, fmt.Errorf("closeSession reply: %w", err)
 		}
 		if hdr.Xid != expireXid {

@@ -125,3 +125,14 @@ func readFrame(r io.Reader) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// readRecord reads one frame and decodes its start into rec (a record of
+// package serialize).
+func readRecord(r io.Reader, rec interface{ Decode([]byte) (int, error) }) error {
+	frame, err := readFrame(r)
+	if err != nil {
+		return err
+	}
+	_, err = rec.Decode(frame)
+	return err
+}
