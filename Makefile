@@ -29,8 +29,9 @@ run: deps
 	scripts/run.sh
 
 # zkloop, go-zookeeper, the C client (built with gcc against
-# libzookeeper-mt-dev) and the raw floor, interleaved; medians of
-# BENCH_ROUNDS rounds with the date, the machine and the command.
+# libzookeeper-mt-dev), the C floor (built with gcc) and the Go floor,
+# interleaved; medians of BENCH_ROUNDS rounds with the date, the machine,
+# the load and the command. Every ratio is against the C floor.
 bench:
 	@scripts/deps.sh bench
 	cd bench/compare && $(GO) run . -rounds $(BENCH_ROUNDS) -out ../RESULTS.md

@@ -238,9 +238,9 @@ func BenchmarkTLS(b *testing.B) {
 	b.Run("AGet/inflight=64", func(b *testing.B) { runAGet(b, h, 64) })
 }
 
-// BenchmarkTraced runs the sync and async workloads with a tracer that
-// implements every hook and does nothing: the cost of the hooks
-// themselves, beside BenchmarkGetInto/100B and BenchmarkAGet/inflight=64.
+// BenchmarkTraced runs the sync and async workloads with a tracer whose
+// per-request hooks do nothing: the cost of the hooks themselves, beside
+// BenchmarkGetInto/100B and BenchmarkAGet/inflight=64.
 func BenchmarkTraced(b *testing.B) {
 	srv, err := NewFakeServer(payload(100))
 	if err != nil {

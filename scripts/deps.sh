@@ -8,7 +8,7 @@
 #   gcc and libc headers (go test -race needs cgo).
 # With the argument "bench" (make bench), also what bench/compare needs:
 #   the Apache C client's headers and library (libzookeeper-mt-dev), which
-#   its C driver is built against with gcc.
+#   its C driver is built against with gcc (the C floor needs gcc alone).
 # Idempotent; prints nothing when everything is there.
 set -euo pipefail
 

@@ -121,6 +121,68 @@ func TestFakeLargeReplySplit(t *testing.T) {
 	}
 }
 
+// TestFakeRepliesInOneWrite answers 200 requests in flight with one write
+// of about 50 KiB, many times the read buffer, so that frames straddle
+// reads: every reply reaches its callback in order with its own data, and
+// the synchronous calls after it still decode.
+func TestFakeRepliesInOneWrite(t *testing.T) {
+	const inFlight, after = 200, 32
+	dataFor := func(path string) []byte { return bytes.Repeat([]byte(path), 30) }
+	fs := fakeserver.New(t)
+	fs.Script(func(c *fakeserver.Conn) {
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
+		var replies []byte
+		for range inFlight {
+			xid, _, body := c.ReadRequestAnswerPings()
+			data := dataFor(fakePath(body))
+			replies = append(replies, fakeReplyFrame(xid, 0x40, 0, fakeDataBody(data, fakeStat(1, len(data))))...)
+		}
+		c.WriteRaw(replies)
+		fakeServe(c, func(xid int32, _ serialize.OpCode, body []byte) {
+			fakeGetReply(c, xid, 0x41, dataFor(fakePath(body)))
+		})
+	})
+	h := connectHandle(t, fs.Addr(), nil, sessionTimeout)
+
+	type reply struct{ Path, Data string }
+	var (
+		mu   sync.Mutex
+		got  []reply
+		want []reply
+		done = make(chan struct{})
+	)
+	for i := range inFlight {
+		path := fmt.Sprintf("/burst/%03d", i)
+		want = append(want, reply{path, string(dataFor(path))})
+		err := h.AGet(path, false, func(err error, data []byte, _ *Stat) {
+			if err != nil {
+				t.Errorf("AGet(%s): %v", path, err)
+			}
+			mu.Lock()
+			got = append(got, reply{path, string(data)}) // data is valid only in the callback
+			n := len(got)
+			mu.Unlock()
+			if n == inFlight {
+				close(done)
+			}
+		})
+		if err != nil {
+			t.Fatalf("AGet(%s): %v", path, err)
+		}
+	}
+	recv(t, done, "last callback")
+	mu.Lock()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("callbacks (-want +got):\n%s", diff)
+	}
+	mu.Unlock()
+	for i := range after {
+		path := fmt.Sprintf("/after/%03d", i)
+		data := dataFor(path)
+		checkGet(t, h, path, data, fakeStat(1, len(data)))
+	}
+}
+
 // TestFakeHandshakeForms accepts the ConnectResponse with and without the
 // trailing read-only byte (servers before 3.4 omit it) and takes the
 // negotiated timeout, session id and password from it.

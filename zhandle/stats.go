@@ -63,21 +63,29 @@ func (h *Handle) countQueuedLocked() {
 // countWritten counts the frames of the write buffer written whole so far
 // (up to woff): every one is a request sent, and those that await a reply
 // (an ordinary xid, or an auth packet) are in flight from then on. The
-// ConnectRequest is not counted: primeConnection starts past it.
+// ConnectRequest is not counted: primeConnection starts past it. The
+// counters are added to once per call, not once per frame.
 func (h *Handle) countWritten() {
 	c := &h.c
+	var frames, inFlight uint64
 	for c.wcounted+serialize.FrameHeaderLen <= c.woff {
 		end := c.wcounted + serialize.FrameHeaderLen + int(binary.BigEndian.Uint32(c.wbuf[c.wcounted:]))
 		if end > c.woff {
-			return
+			break
 		}
-		h.stats.framesOut.Add(1)
+		frames++
 		if c.phase == phaseEstablished && end-c.wcounted >= serialize.FrameHeaderLen+4 {
 			xid := int32(binary.BigEndian.Uint32(c.wbuf[c.wcounted+serialize.FrameHeaderLen:]))
 			if xid > 0 || xid == serialize.XidAuth {
-				h.stats.inFlight.Add(1)
+				inFlight++
 			}
 		}
 		c.wcounted = end
+	}
+	if frames > 0 {
+		h.stats.framesOut.Add(frames)
+	}
+	if inFlight > 0 {
+		h.stats.inFlight.Add(int64(inFlight))
 	}
 }

@@ -87,13 +87,16 @@ type result struct {
 	Allocs    uint64
 	Bytes     uint64
 	MaxRSSKiB int64 // the process's peak RSS (VmHWM)
+	// Context switches of the process (getrusage): voluntary ones (a
+	// thread blocked) and involuntary ones (a thread was preempted).
+	VolCtxSw, InvolCtxSw int64
 }
 
 // childMain connects one client, warms it up with a tenth of the
 // operations, then measures a run and prints the result as JSON.
 func childMain(args []string) error {
 	fs := flag.NewFlagSet("child", flag.ContinueOnError)
-	name := fs.String("client", "zkloop", "client: zkloop, "+goZKName+" or "+floorName+" ("+cName+" runs as cdriver)")
+	name := fs.String("client", "zkloop", "client: zkloop, "+tracedName+", "+goZKName+" or "+goFloorName+" (the C programs run on their own)")
 	key := fs.String("workload", "get100", "workload key")
 	addr := fs.String("addr", "", "server host:port")
 	ops := fs.Int("ops", 0, "operations (0: the workload's default)")
@@ -136,12 +139,14 @@ func childMain(args []string) error {
 		return fmt.Errorf("%s: %s: %w", *name, w.key, err)
 	}
 	res := result{
-		Ops:       *ops,
-		Seconds:   elapsed.Seconds(),
-		CPUus:     float64(cpuTime(r1)-cpuTime(r0)) / float64(time.Microsecond),
-		Allocs:    m1.Mallocs - m0.Mallocs,
-		Bytes:     m1.TotalAlloc - m0.TotalAlloc,
-		MaxRSSKiB: peakRSSKiB(r1),
+		Ops:        *ops,
+		Seconds:    elapsed.Seconds(),
+		CPUus:      float64(cpuTime(r1)-cpuTime(r0)) / float64(time.Microsecond),
+		Allocs:     m1.Mallocs - m0.Mallocs,
+		Bytes:      m1.TotalAlloc - m0.TotalAlloc,
+		MaxRSSKiB:  peakRSSKiB(r1),
+		VolCtxSw:   r1.Nvcsw - r0.Nvcsw,
+		InvolCtxSw: r1.Nivcsw - r0.Nivcsw,
 	}
 	if w.key != "watch1000" {
 		slices.Sort(lat)

@@ -35,27 +35,36 @@ type client interface {
 	Close()
 }
 
-// clientNames are the clients in the order of the table; the first is
-// the one compared with the others.
-var clientNames = []string{"zkloop", "go-zookeeper", cName, "raw"}
+// clientNames are the clients in the order of the table: zkloop, the
+// clients it is compared with, then the floors the ratios are taken
+// against.
+var clientNames = []string{"zkloop", tracedName, goZKName, cClientName, cFloorName, goFloorName}
 
-// Reference rows of the ratios.
 const (
-	goZKName  = "go-zookeeper"
-	floorName = "raw"
+	// tracedName is zkloop with a tracer whose per-request hooks do
+	// nothing: what a tracer costs, side by side with zkloop without one.
+	tracedName = "zkloop, no-op tracer"
+	goZKName   = "go-zookeeper"
+	// cClientName is the Apache C client, run by the program built from
+	// cdriver/driver.c rather than by this binary's child subcommand.
+	cClientName = "C client"
+	// cFloorName is the physical floor, cdriver/floor.c: one thread,
+	// blocking syscalls, no client library. Every ratio is taken against it.
+	cFloorName = "C floor"
+	// goFloorName is bench.RawClient, the same blocking client in Go: the
+	// second reference, which pays the Go runtime's costs too.
+	goFloorName = "Go floor"
 )
-
-// cName is the Apache C client, run by the program of cdriver/ rather
-// than by this binary's child subcommand; it reports no allocations.
-const cName = "C"
 
 func dial(name, addr string) (client, error) {
 	switch name {
 	case "zkloop":
 		return dialZkloop(addr)
+	case tracedName:
+		return dialZkloop(addr, zhandle.WithTracer(nopTracer{}))
 	case goZKName:
 		return dialGoZK(addr)
-	case floorName:
+	case goFloorName:
 		r, err := bench.DialRaw(addr, sessionTimeout)
 		if err != nil {
 			return nil, err
@@ -65,11 +74,19 @@ func dial(name, addr string) (client, error) {
 	return nil, fmt.Errorf("unknown client %q", name)
 }
 
+// nopTracer implements the hooks called per request and per event, and
+// does nothing.
+type nopTracer struct{}
+
+func (nopTracer) TraceRequestStart(zhandle.RequestStart)    {}
+func (nopTracer) TraceRequestEnd(zhandle.RequestEnd)        {}
+func (nopTracer) TraceWatchDelivered(zhandle.WatchDelivery) {}
+
 // zkloopClient uses the sync API, and AGet for the window.
 type zkloopClient struct{ h *zhandle.Handle }
 
-func dialZkloop(addr string) (*zkloopClient, error) {
-	h, err := zhandle.Init(addr, nil, sessionTimeout)
+func dialZkloop(addr string, opts ...zhandle.Option) (*zkloopClient, error) {
+	h, err := zhandle.Init(addr, nil, sessionTimeout, opts...)
 	if err != nil {
 		return nil, err
 	}
