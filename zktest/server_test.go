@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,5 +225,33 @@ func TestStartRetriesTakenPort(t *testing.T) {
 	}
 	if mode, err := srv.Mode(); err != nil || mode != "standalone" {
 		t.Errorf("Mode() = %q, %v", mode, err)
+	}
+}
+
+// TestParallelServers starts servers from tests running in parallel: each
+// gets ports of its own.
+func TestParallelServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four servers")
+	}
+	Require(t)
+	var mu sync.Mutex
+	addrs := map[string]bool{}
+	t.Run("group", func(t *testing.T) {
+		for i := range 4 {
+			t.Run(strconv.Itoa(i), func(t *testing.T) {
+				t.Parallel()
+				srv := NewServer(t)
+				mu.Lock()
+				addrs[srv.Addr()] = true
+				mu.Unlock()
+				if mode, err := srv.Mode(); err != nil || mode != "standalone" {
+					t.Errorf("Mode() = %q, %v", mode, err)
+				}
+			})
+		}
+	})
+	if len(addrs) != 4 {
+		t.Errorf("four servers on %d addresses: %v", len(addrs), addrs)
 	}
 }
