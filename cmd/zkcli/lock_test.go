@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
@@ -15,46 +14,23 @@ import (
 // lockRun is one zkcli run in the background, interruptible like a
 // SIGINT would.
 type lockRun struct {
-	cancel  context.CancelFunc
-	done    chan result
-	printed <-chan struct{} // closed when zkcli (or its command) first writes to stdout
+	cancel context.CancelFunc
+	done   chan result
+	out    *waitBuffer // zkcli's stdout, while it runs
 }
 
 // startZkcli runs zkcli with args on a goroutine until it exits or
 // interrupt is called.
 func startZkcli(srv *zktest.Server, args ...string) lockRun {
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &firstWrite{printed: make(chan struct{})}
-	r := lockRun{cancel: cancel, done: make(chan result, 1), printed: out.printed}
+	r := lockRun{cancel: cancel, done: make(chan result, 1), out: &waitBuffer{changed: make(chan struct{}, 1)}}
 	go func() {
 		var errOut bytes.Buffer // written by run only, read after it
 		code := run(ctx, func() {}, append([]string{"-server", srv.Addr()}, args...),
-			func(string) string { return "" }, strings.NewReader(""), out, &errOut)
-		r.done <- result{out.String(), errOut.String(), code}
+			func(string) string { return "" }, strings.NewReader(""), r.out, &errOut)
+		r.done <- result{r.out.String(), errOut.String(), code}
 	}()
 	return r
-}
-
-// firstWrite is a buffer that tells when it is first written to.
-type firstWrite struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	printed chan struct{}
-}
-
-func (w *firstWrite) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.buf.Len() == 0 && len(b) > 0 {
-		close(w.printed)
-	}
-	return w.buf.Write(b)
-}
-
-func (w *firstWrite) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 // testLock runs zkcli's lock against Go holders of the same lock.
@@ -109,7 +85,7 @@ func testLock(t *testing.T, srv *zktest.Server) {
 		defer r.cancel()
 		// The command runs once zkcli holds the lock. Its node exists
 		// before: deleted then, it is made again, as Curator does.
-		recipetest.Receive(t, r.printed, "the command's start")
+		r.out.waitFor(t, "running\n")
 		node := recipetest.WaitChildren(t, h, path, 1)
 		if err := h.Delete(ctx, path+"/"+node[0], -1); err != nil {
 			t.Fatal(err)
