@@ -38,17 +38,18 @@ const (
 // connection with the session's id and password, which moves the session
 // to that connection, and closes the session; then it connects with them
 // again to confirm that the session has expired. It fails the test if it
-// cannot confirm it.
+// cannot confirm it within a minute.
 //
 // The handle learns of the expiry when it next reaches the server: the
 // server closes the handle's connection (when the session moves and, in an
 // ensemble, when the member the handle is connected to applies the close),
 // the handle reconnects at once and is told that its session has expired.
-// Then, as with an expiry for any other reason, the handle's state is
-// StateExpiredSession, its watchers receive that session event, and every
-// call pending or made afterwards fails with ErrSessionExpired. A handle
-// kept from the server (a stalled or refusing proxy) learns it when it gets
-// through. In an ensemble, the other members apply the expiry in their own
+// Calls in flight when the connection closed fail with ErrConnectionLoss,
+// as at any connection loss. Then, as with an expiry for any other reason,
+// the handle's state is StateExpiredSession, its watchers receive that
+// session event, and the calls queued while it reconnected, and every
+// later one, fail with ErrSessionExpired. A handle kept from the server
+// (a stalled or refusing proxy) learns it when it gets through. In an ensemble, the other members apply the expiry in their own
 // time, as every write: a reader on another member sees the session's
 // ephemeral nodes go once it has called Sync.
 //
