@@ -38,7 +38,12 @@ const (
 // connection with the session's id and password, which moves the session
 // to that connection, and closes the session; then it connects with them
 // again to confirm that the session has expired. It fails the test if it
-// cannot confirm it within a minute.
+// cannot confirm it within a minute. Until the close goes through, the
+// handle may reconnect and take its session back, which drops the other
+// connection (ExpireSession then tries again): the handle may see a
+// reconnection before the expiry. A test that must not see one keeps the
+// handle from the server meanwhile, behind a Proxy that refuses new
+// connections (Refuse) or stalls (Stall).
 //
 // The handle learns of the expiry when it next reaches the server: the
 // server closes the handle's connection (when the session moves and, in an

@@ -256,12 +256,17 @@ func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *curator.Driver, tl 
 	javaClients := map[string]string{"java-1": "c1", "java-2": "c2"}
 	goLatches := map[string]*leader.Latch{}
 	goHandles := map[string]*zhandle.Handle{}
+	goProxies := map[string]*zktest.Proxy{}
 	joinGo := func(id string, h *zhandle.Handle) {
 		l := leader.NewLatch(h, path, id)
 		tl.follow(l, id)
 		goLatches[id], goHandles[id] = start(t, l), h
 	}
-	connectGo := func(string) *zhandle.Handle { return recipetest.ConnectTimeout(t, s.Hosts, curatorSession) }
+	connectGo := func(id string) *zhandle.Handle {
+		h, p := s.Proxied(t, curatorSession)
+		goProxies[id] = p
+		return h
+	}
 	for i, id := range []string{"java-1", "go-1", "java-2", "go-2"} {
 		if client, ok := javaClients[id]; ok {
 			do(t, cur, nil, "latch.start", id, client, path, id)
@@ -318,8 +323,11 @@ func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *curator.Driver, tl 
 			joinGo(current.who, goHandles[current.who])
 		default:
 			killedAt[current.node] = at
+			p := goProxies[current.who]
+			p.Refuse(true) // so that it cannot take its session back meanwhile
 			zktest.ExpireSession(t, goHandles[current.who])
 			tl.wait(t, from, current.who+"'s end", ended(current.who))
+			p.Refuse(false)
 			joinGo(current.who, connectGo(current.who))
 		}
 		if goLatches[current.who] != nil {

@@ -431,13 +431,15 @@ func testLatchOutsideDelete(t *testing.T, s *recipetest.Site) {
 // A leader whose session is ended from outside learns it, and another
 // leads within the session timeout.
 func testLatchSessionKilled(t *testing.T, s *recipetest.Site) {
-	h := s.Connect(t)
+	h, p := s.Proxied(t, recipetest.SessionTimeout)
 	l := start(t, leader.NewLatch(h, dir, "victim"))
 	term := await(t, l)
 	heirElected := elected(t, start(t, leader.NewLatch(s.Connect(t), dir, "heir")))
 	killed := time.Now()
+	p.Refuse(true) // so that it cannot take its session back meanwhile
 	zktest.ExpireSession(t, h)
 	recipetest.Receive(t, term, "the end of the leadership")
+	p.Refuse(false)
 	if took := recipetest.Receive(t, heirElected, "the next leader").Sub(killed); took >= recipetest.SessionTimeout {
 		t.Errorf("the next leader came %v after the kill, not within the session timeout %v", took, recipetest.SessionTimeout)
 	}
