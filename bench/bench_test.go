@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/loop"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
-var realZK = flag.Bool("zk.real", false, "run BenchmarkReal against a real standalone ZooKeeper (internal/zktest)")
+var realZK = flag.Bool("zk.real", false, "run BenchmarkReal against a real standalone ZooKeeper (zktest)")
 
 const (
 	benchPath      = "/zkloop-bench/node"
@@ -426,12 +426,12 @@ func decodeGetDataReply(frame []byte) error {
 }
 
 // BenchmarkReal runs the workloads against a real standalone ZooKeeper
-// started by internal/zktest; it is skipped unless -zk.real is given.
+// started by zktest; it is skipped unless -zk.real is given.
 func BenchmarkReal(b *testing.B) {
 	if !*realZK {
 		b.Skip("needs -zk.real")
 	}
-	srv := zktest.Standalone(b)
+	srv := zktest.NewServer(b)
 	h := connect(b, srv.Addr())
 	ctx := context.Background()
 	for _, p := range []string{"/zkloop-bench", benchPath} {

@@ -12,7 +12,7 @@
 //	go test -run '^$' -bench . -benchtime=2000x ./bench/
 //
 // The BenchmarkReal* benchmarks run against a real standalone ZooKeeper
-// (internal/zktest) and are skipped unless -zk.real is given:
+// (zktest) and are skipped unless -zk.real is given:
 //
 //	go test -run '^$' -bench Real ./bench/ -args -zk.real
 package bench

@@ -15,8 +15,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // readers is the number of goroutines reading in the parallel read
@@ -141,7 +142,7 @@ func BenchmarkGetWhileServerChanges(b *testing.B) {
 // parents nodes of children children under it; it returns the chroot's
 // connect string and a handle on it.
 func benchTree(b *testing.B, parents, children int) (string, *zhandle.Handle) {
-	srv := zktest.Standalone(b)
+	srv := zktest.NewServer(b)
 	addr := chroot(b, srv.Addr())
 	w := dial(b, addr)
 	_, err := w.Create(testContext(b), "/r", nil, zhandle.OpenACLUnsafe, zhandle.Persistent)
@@ -229,9 +230,9 @@ func BenchmarkPropagation(b *testing.B) {
 
 // BenchmarkPropagationVsCurator measures, for the same Sets on another
 // handle, the time until zkloop's cache and Curator's CuratorCache (Apache
-// Curator 5.4 in a JVM, zktest.StartCurator), both on the same server,
+// Curator 5.4 in a JVM, curator.Start), both on the same server,
 // report the change to a listener: from just before the Set is sent to the
-// listener's call, both on CLOCK_MONOTONIC (zktest.MonotonicNanos, Java's
+// listener's call, both on CLOCK_MONOTONIC (curator.MonotonicNanos, Java's
 // System.nanoTime). One Set at a time; 2,000 Sets warm both up first.
 func BenchmarkPropagationVsCurator(b *testing.B) {
 	addr, w := benchTree(b, 0, 0)
@@ -245,10 +246,10 @@ func BenchmarkPropagationVsCurator(b *testing.B) {
 	seen := make(chan sighting, 1)
 	primed(b, dial(b, addr), "/r", WithListener(func(ev Event) {
 		if ev.Type == EventChanged {
-			seen <- sighting{ev.New.Stat.Version, zktest.MonotonicNanos()}
+			seen <- sighting{ev.New.Stat.Version, curator.MonotonicNanos()}
 		}
 	}))
-	cur := zktest.StartCurator(b)
+	cur := curator.Start(b)
 	cur.NewClient("client", addr, sessionTimeout)
 	if _, err := cur.Do(ctx, "cache.start", "cache", "client", "/r"); err != nil {
 		b.Fatalf("cache.start: %v", err)
@@ -257,8 +258,8 @@ func BenchmarkPropagationVsCurator(b *testing.B) {
 	if _, err := cur.WaitEvent(wctx, "cache", "initialized"); err != nil {
 		b.Fatalf("CuratorCache not initialized: %v", err)
 	}
-	set := func(version int32) (zk, curator time.Duration) {
-		start := zktest.MonotonicNanos()
+	set := func(version int32) (zk, java time.Duration) {
+		start := curator.MonotonicNanos()
 		if err := w.ASet("/r/n", []byte("x"), -1, func(error, *zhandle.Stat) {}); err != nil {
 			b.Fatalf("ASet: %v", err)
 		}

@@ -12,14 +12,14 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestRealServer runs the tests that need ZooKeeper against one standalone
 // server, each in a chroot of its own.
 func TestRealServer(t *testing.T) {
-	srv := zktest.Standalone(t)
+	srv := zktest.NewServer(t)
 	t.Run("reference", func(t *testing.T) { testReference(t, srv) })
 	t.Run("priming-during-changes", func(t *testing.T) { testPrimingDuringChanges(t, srv) })
 	t.Run("options", func(t *testing.T) { testOptions(t, srv) })
@@ -173,7 +173,7 @@ func testChangesWhileDisconnected(t *testing.T, srv *zktest.Server) {
 
 	cut := time.Now()
 	proxy.Refuse(true)
-	proxy.Reset()
+	proxy.Cut()
 	rec.waitType(t, EventStale, n)
 	if c.Fresh() || c.Staleness() <= 0 {
 		t.Errorf("cut off: Fresh() = %v, Staleness() = %v; want false, > 0", c.Fresh(), c.Staleness())
@@ -231,9 +231,7 @@ func testRenewal(t *testing.T, srv *zktest.Server) {
 	ctx := testContext(t)
 	w := dial(t, addr)
 	createSmallTree(t, w)
-	proxy := zktest.NewProxy(t, srv.Addr())
-	suffix := addr[len(srv.Addr()):]
-	h := dial(t, proxy.Addr()+suffix)
+	h := dial(t, addr)
 	renewed := make(chan *zhandle.Handle, 1)
 	rec := newRecorder()
 	c := primed(t, h, "/r", WithListener(rec.listen), WithRenewal(func(ctx context.Context) (*zhandle.Handle, error) {
@@ -245,13 +243,7 @@ func testRenewal(t *testing.T, srv *zktest.Server) {
 		return nh, err
 	}))
 	n := len(rec.all())
-	proxy.Refuse(true)
-	proxy.Reset()
-	thief, err := zhandle.Init(srv.Addr()+suffix, nil, sessionTimeout, zhandle.WithClientID(h.ClientID()))
-	must(t, "Init", err)
-	must(t, "WaitConnected", thief.WaitConnected(ctx))
-	must(t, "Close", thief.Close())
-	proxy.Refuse(false)
+	zktest.ExpireSession(t, h)
 	changeSmallTree(t, w)
 	rec.waitType(t, EventResynced, n)
 	select {

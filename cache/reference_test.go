@@ -5,16 +5,24 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
-// A reference run makes churnOps random operations, churnWindow at a
-// time in flight.
+// A reference run makes churnOps random operations (a fifth as many under
+// -short), churnWindow at a time in flight.
 const (
 	churnOps    = 5000
 	churnWindow = 16
 )
+
+// referenceOps is the number of operations of a reference run.
+func referenceOps() int {
+	if testing.Short() {
+		return churnOps / 5
+	}
+	return churnOps
+}
 
 // A refRun is one reference run: a writer churning a tree while a cache,
 // connected through a fault proxy, follows it.
@@ -31,28 +39,29 @@ type refRun struct {
 // A fault is what a reference run does to the cache before operation i.
 type fault func(r *refRun, i int)
 
-// testReference has a second handle make 5,000 random creates, sets and
-// deletes in a three-level tree while the cache follows; after a Sync the
+// testReference has a second handle make 5,000 (under -short 1,000) random
+// creates, sets and deletes in a three-level tree while the cache follows; after a Sync the
 // cache equals a fresh read of the tree, node for node (data, the whole
 // Stat, children), its events, replayed on an empty tree, make the same
 // tree, and they come in zxid order. The same holds with 20 cuts of the cache's connection, a
 // server restart, and a session expiry followed by Rebuild.
 func testReference(t *testing.T, srv *zktest.Server) {
+	ops := referenceOps()
 	for _, tc := range []struct {
 		name    string
 		fault   fault
 		resyncs int // re-reads completed at least (none if 0)
 	}{
 		{name: "quiet"},
-		{name: "proxy-cuts", fault: cutEvery(churnOps / 20), resyncs: 20},
-		{name: "server-restart", fault: restartAt(churnOps / 2), resyncs: 1},
-		{name: "session-expiry", fault: expireAt(churnOps / 2), resyncs: 1},
+		{name: "proxy-cuts", fault: cutEvery(ops / 20), resyncs: 20},
+		{name: "server-restart", fault: restartAt(ops / 2), resyncs: 1},
+		{name: "session-expiry", fault: expireAt(ops / 2), resyncs: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := startRef(t, srv)
 			ch := newChurner(t, dial(t, srv.Addr()+r.chroot), "/r", uint64(len(tc.name)))
 			ch.probe = "/probe"
-			ch.run(churnOps, churnWindow, func(i int) {
+			ch.run(ops, churnWindow, func(i int) {
 				if tc.fault != nil {
 					tc.fault(r, i)
 				}
@@ -107,7 +116,7 @@ func cutEvery(n int) fault {
 			must(r.t, "Sync", r.c.Sync(testContext(r.t)))
 		case i%n != n/2:
 		case i/n%2 == 0:
-			r.proxy.Reset()
+			r.proxy.Cut()
 		default:
 			r.proxy.CutMidFrame()
 		}
@@ -133,13 +142,7 @@ func expireAt(at int) fault {
 		}
 		t := r.t
 		n := len(r.rec.all())
-		r.proxy.Refuse(true)
-		r.proxy.Reset()
-		thief, err := zhandle.Init(r.srv.Addr()+r.chroot, nil, sessionTimeout, zhandle.WithClientID(r.h.ClientID()))
-		must(t, "Init", err)
-		must(t, "WaitConnected", thief.WaitConnected(testContext(t)))
-		must(t, "Close", thief.Close()) // ends the session
-		r.proxy.Refuse(false)
+		zktest.ExpireSession(t, r.h)
 		r.rec.waitFor(t, "EventStale for the expiry", func(evs []Event) bool {
 			for _, ev := range evs[n:] {
 				if ev.Type == EventStale && errors.Is(ev.Err, zhandle.ErrSessionExpired) {

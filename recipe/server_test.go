@@ -10,9 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestRealServer runs the real-server tests of the package on one server.
@@ -140,7 +140,7 @@ func testCreateProtectedCancelledInFlight(t *testing.T, srv *zktest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Blackhole() // the create waits in the proxy
+	p.Stall() // the create waits in the proxy
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	if _, _, err := CreateProtected(short, h, "/dir/lock-", nil, zhandle.OpenACLUnsafe, zhandle.EphemeralSequential); !errors.Is(err, context.DeadlineExceeded) {
@@ -251,13 +251,13 @@ func testDeleteGuaranteedAcrossReconnect(t *testing.T, srv *zktest.Server) {
 		t.Fatal(err)
 	}
 	p.RecordClientFrames()
-	p.Blackhole() // the delete waits in the proxy ...
+	p.Stall() // the delete waits in the proxy ...
 	done := make(chan error, 1)
 	DeleteGuaranteed(h, "/node", func(err error) { done <- err })
 	if err := p.WaitFor(recipetest.Context(t), func() bool { return len(p.ClientFrames()) > 0 }); err != nil {
 		t.Fatal(err)
 	}
-	p.Reset() // ... and is dropped with the connection
+	p.Cut() // ... and is dropped with the connection
 	p.Resume()
 	if err := recipetest.Receive(t, done, "delete outcome"); err != nil {
 		t.Fatalf("done(%v), want nil", err)
@@ -328,13 +328,13 @@ func testTrackerReconnect(t *testing.T, srv *zktest.Server) {
 	h, _, p := proxied(t, srv, recipetest.SessionTimeout)
 	log := newStateLog()
 	tr := NewTracker(h, log.listen)
-	p.Reset()
+	p.Cut()
 	log.expect(t, Suspended, Reconnected)
 	tr.Stop()
 	tr.Stop()
 	after := make(chan zhandle.Event, 8)
 	defer h.AddSessionWatcher(zhandle.WatcherFunc(func(ev zhandle.Event) { after <- ev }))()
-	p.Reset()
+	p.Cut()
 	for _, want := range []zhandle.State{zhandle.StateConnecting, zhandle.StateConnected} {
 		if ev := recipetest.Receive(t, after, "session event"); ev.State != want {
 			t.Fatalf("session event %v, want %v", ev, want)
@@ -367,7 +367,7 @@ func testTrackerLostBeforeServerExpiry(t *testing.T, srv *zktest.Server) {
 		t.Fatal(err)
 	}
 
-	p.Blackhole()
+	p.Stall()
 	log.expect(t, Suspended)
 	if s := recipetest.Receive(t, log, "LOST"); s != Lost {
 		t.Fatalf("state %v, want LOST", s)
@@ -391,7 +391,7 @@ func testTrackerLostBeforeServerExpiry(t *testing.T, srv *zktest.Server) {
 // Before the first session a Tracker is Latent, then Connected.
 func testTrackerLatent(t *testing.T, srv *zktest.Server) {
 	p := zktest.NewProxy(t, srv.Addr())
-	p.Blackhole()
+	p.Stall()
 	h, err := zhandle.Init(p.Addr(), nil, recipetest.SessionTimeout)
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs and is missing, on Debian or Ubuntu:
-#   a JDK (java for the ZooKeeper servers of internal/zktest, javac),
+#   a JDK (java for the ZooKeeper servers of zktest, javac),
 #   the ZooKeeper server jars (libzookeeper-java, with its log4j binding),
 #   the zookeeper package (its scripts and /etc/zookeeper/conf),
 #   Apache Curator's recipes and service discovery with slf4j-nop (the Java
-#   side of the recipes' interop tests, zktest.Curator, compiled with javac),
+#   side of the recipes' interop tests, internal/curator, compiled with javac),
 #   gcc and libc headers (go test -race needs cgo).
 # With the argument "bench" (make bench), also what bench/compare needs:
 #   the Apache C client's headers and library (libzookeeper-mt-dev), which

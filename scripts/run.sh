@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs zkcli against a ZooKeeper on 127.0.0.1:2181 (ZK_PORT overrides). If
 # nothing answers ruok there, starts a standalone server with its data in a
-# temporary directory under /tmp, configured as internal/zktest configures
+# temporary directory under /tmp, configured as package zktest configures
 # its servers (TTL nodes, super user super:test, all four-letter commands),
 # and stops it and removes the directory when zkcli exits.
 # Arguments are passed to zkcli.

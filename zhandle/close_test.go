@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/serialize"
 )
 
@@ -23,8 +23,8 @@ import (
 // serveAnswering is a fake server script that serves a session,
 // answering every request as fakeAnswer does, and reports the
 // CloseSession it sees on closed.
-func serveAnswering(closed chan<- struct{}) func(c *zktest.FakeConn) {
-	return func(c *zktest.FakeConn) {
+func serveAnswering(closed chan<- struct{}) func(c *fakeserver.Conn) {
+	return func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeAnswer(c, xid, op, body, 0x10) })
 		closed <- struct{}{}
@@ -59,8 +59,8 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 		{
 			name: "server drops the connection on CloseSession",
 			server: func(t *testing.T) string {
-				fs := zktest.NewFakeServer(t)
-				fs.Script(func(c *zktest.FakeConn) {
+				fs := fakeserver.New(t)
+				fs.Script(func(c *fakeserver.Conn) {
 					c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 					for {
 						if _, op, _ := c.ReadRequestAnswerPings(); op == serialize.OpClose {
@@ -77,15 +77,15 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 		{
 			name: "server never answers",
 			server: func(t *testing.T) string {
-				fs := zktest.NewFakeServer(t)
-				fs.Script(func(c *zktest.FakeConn) {
+				fs := fakeserver.New(t)
+				fs.Script(func(c *fakeserver.Conn) {
 					c.Handshake(fakeSessionID, 30000, fakePasswd, false)
 					// NeverAnswer keeps the read deadline of the handshake's
 					// read: lift it, or the script ends (and closes) after 5 s.
 					if err := c.Conn().SetReadDeadline(time.Time{}); err != nil {
 						t.Error(err)
 					}
-					zktest.NeverAnswer(c)
+					fakeserver.NeverAnswer(c)
 				})
 				return fs.Addr()
 			},
@@ -97,6 +97,9 @@ func TestCloseWithRequestsInFlight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if testing.Short() && tt.minClose > 0 {
+				t.Skip("waits out Close's whole bound, 4.5 s (not under -short)")
+			}
 			hosts := tt.server(t)
 			leak := takeBaseline(t)
 			h := connectHandle(t, hosts, nil, tt.timeout)
@@ -171,10 +174,10 @@ func TestCloseFromCallback(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := zktest.NewFakeServer(t)
+			fs := fakeserver.New(t)
 			sawClose := make(chan struct{}, 1)
 			proceed := make(chan struct{})
-			fs.Script(func(c *zktest.FakeConn) {
+			fs.Script(func(c *fakeserver.Conn) {
 				c.ReadConnect()
 				<-proceed // the handle is published before its first event
 				c.WriteConnect(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
@@ -211,7 +214,7 @@ func TestCloseFromCallback(t *testing.T) {
 // again: every Close returns nil, one CloseSession is sent, and nothing
 // is left behind.
 func TestCloseConcurrently(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	sawClose := make(chan struct{}, 1)
 	fs.Script(serveAnswering(sawClose))
 	leak := takeBaseline(t)
@@ -246,9 +249,9 @@ func TestCloseConcurrently(t *testing.T) {
 // sends nothing (there is no session to close) and fails what was
 // queued with ErrClosing.
 func TestCloseWhileConnecting(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	handshaking := make(chan struct{})
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		c.ReadConnect()
 		close(handshaking)
 		c.SetTimeout(waitTimeout)
@@ -401,8 +404,8 @@ func TestCloseLeavesNothing(t *testing.T) {
 		{
 			name: "expired",
 			run: func(t *testing.T) {
-				fs := zktest.NewFakeServer(t)
-				fs.Script(func(c *zktest.FakeConn) {
+				fs := fakeserver.New(t)
+				fs.Script(func(c *fakeserver.Conn) {
 					c.Handshake(fakeSessionID, 0, fakePasswd, false)
 					c.ExpectClosed()
 				})
@@ -423,7 +426,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 // TestCallsAfterCloseReturnErrClosing makes every kind of call on a closed
 // handle: each returns ErrClosing at once, and no callback ever runs.
 func TestCallsAfterCloseReturnErrClosing(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	sawClose := make(chan struct{}, 1)
 	fs.Script(serveAnswering(sawClose))
 	h := connectHandle(t, fs.Addr(), nil, sessionTimeout)

@@ -11,7 +11,7 @@ import (
 // its server dies it moves to one it was never told of.
 func TestConfigTracking(t *testing.T) {
 	ens := startEnsemble(t)
-	first := ens.Servers[0]
+	first := ens.Member(0)
 	h := connectHandle(t, first.Addr(), nil, 4*time.Second, WithConfigTracking())
 	learned := func() int {
 		h.mu.Lock()

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 )
 
 // A server that accepts the connection and never answers the handshake is
@@ -13,8 +13,8 @@ import (
 // after each miss.
 func TestConnectTimeoutLeavesSilentServer(t *testing.T) {
 	srv := sharedServer(t)
-	silent := zktest.NewFakeServer(t)
-	silent.SetDefault(zktest.NeverAnswer)
+	silent := fakeserver.New(t)
+	silent.SetDefault(fakeserver.NeverAnswer)
 	const session = 30 * time.Second // the C client's rule: 20 s of silence
 	start := time.Now()
 	h := connectHandle(t, silent.Addr()+","+srv.Addr(), nil, session,

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // doneContexts are the two ways a context is over before a call starts.
@@ -201,7 +201,7 @@ func TestDoneContextSendsNothing(t *testing.T) {
 	}
 	events := newRecorder()
 	c.SetWatcher(events)
-	proxy.Reset()
+	proxy.Cut()
 	mustSet(t, owner.Handle, "/n", []byte("y"))
 	events.expect(t, Event{Type: EventSession, State: StateConnecting}, Event{Type: EventSession, State: StateConnected},
 		watchEvent(EventChanged, "/n"))

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/loop"
 	"github.com/zkloop/zkloop/serialize"
 )
@@ -14,13 +14,13 @@ import (
 // request is in flight, then the completion handed over, then nothing
 // again.
 func TestExpectSoon(t *testing.T) {
-	srv := zktest.NewFakeServer(t)
-	srv.SetDefault(func(c *zktest.FakeConn) {
+	srv := fakeserver.New(t)
+	srv.SetDefault(func(c *fakeserver.Conn) {
 		c.Handshake(0x1234, int32(time.Minute/time.Millisecond), make([]byte, 16), false)
 		xid, _, _ := c.ReadRequestAnswerPings()
 		var stat serialize.Stat
 		c.Reply(xid, 7, 0, stat.Encode(nil))
-		zktest.NeverAnswer(c)
+		fakeserver.NeverAnswer(c)
 	})
 	h := newDrivenHandle(t, srv.Addr())
 	lp, err := loop.New() // for the requests' Wake; it never runs

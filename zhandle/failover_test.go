@@ -5,12 +5,11 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 )
 
 // TestFailoverSetServers, on a 3-server ensemble: SetServers leaves the
@@ -20,14 +19,14 @@ import (
 // names are resolved again on every connect.
 func TestFailoverSetServers(t *testing.T) {
 	ens := startEnsemble(t)
-	addrs := make([]string, len(ens.Servers))
-	for i, s := range ens.Servers {
+	addrs := make([]string, len(ens.Servers()))
+	for i, s := range ens.Servers() {
 		addrs[i] = s.Addr()
 	}
 
 	t.Run("MoveOnlyWhenRemoved", func(t *testing.T) {
 		w := newRecorder()
-		h := connectHandle(t, ens.ConnectString(), w, sessionTimeout)
+		h := connectHandle(t, ens.Addr(), w, sessionTimeout)
 		w.expect(t, sessionEvent(StateConnected))
 		sid := h.ClientID().SessionID
 		eph := uniquePath("setservers-eph")
@@ -84,9 +83,10 @@ func TestFailoverSetServers(t *testing.T) {
 	// Host names: "localhost:port" resolves to loopback, before every
 	// connect by default, at most once an hour, or never again.
 	t.Run("HostNames", func(t *testing.T) {
-		names := make([]string, len(ens.Servers))
-		for i, s := range ens.Servers {
-			names[i] = "localhost:" + strconv.Itoa(s.ClientPort())
+		names := make([]string, len(ens.Servers()))
+		for i, s := range ens.Servers() {
+			_, port, _ := net.SplitHostPort(s.Addr()) // zktest's address: host and port
+			names[i] = net.JoinHostPort("localhost", port)
 		}
 		for _, opt := range []struct {
 			name string
@@ -125,7 +125,7 @@ func TestFailoverSetServers(t *testing.T) {
 		w.expect(t, sessionEvent(StateConnected))
 		sid := h.ClientID().SessionID
 		cur := h.CurrentServer()
-		ens.Servers[slices.Index(addrs, cur)].Kill()
+		ens.Member(slices.Index(addrs, cur)).Kill()
 		w.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 		if got := h.CurrentServer(); got == cur || !slices.Contains(addrs, got) {
 			t.Errorf("after losing %s: CurrentServer() = %s", cur, got)
@@ -145,8 +145,8 @@ func TestFailoverSetServers(t *testing.T) {
 func TestFailoverClientSideExpiry(t *testing.T) {
 	const timeout = 2 * time.Second
 	srv := startServer(t)
-	hole := zktest.NewFakeServer(t)
-	hole.SetDefault(zktest.NeverAnswer)
+	hole := fakeserver.New(t)
+	hole.SetDefault(fakeserver.NeverAnswer)
 
 	type client struct {
 		name string

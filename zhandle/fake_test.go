@@ -13,17 +13,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/serialize"
 )
 
-// Connection-level tests against the scripted fake server of zktest: the
-// framing of replies, the handshake, what drops a connection, the receive
-// deadline, back-off, expiry in the handshake, pings, and what a handle
-// sends after a (re)connect, frame by frame.
+// Connection-level tests against the scripted fake server of
+// internal/fakeserver: the framing of replies, the handshake, what drops a
+// connection, the receive deadline, back-off, expiry in the handshake,
+// pings, and what a handle sends after a (re)connect, frame by frame.
 
 // fakeTrickle writes b one byte per read of the client.
-func fakeTrickle(c *zktest.FakeConn, b []byte) {
+func fakeTrickle(c *fakeserver.Conn, b []byte) {
 	for i := range b {
 		c.WriteRaw(b[i : i+1])
 		fakeWaitRead(c)
@@ -57,8 +57,8 @@ func TestFakeReplySplitAtEveryOffset(t *testing.T) {
 	reply := func(xid int32) []byte { return fakeReplyFrame(xid, 0x30, 0, fakeDataBody(data, stat)) }
 	offsets := max(len(handshake), len(reply(1))) - 1
 
-	fs := zktest.NewFakeServer(t)
-	serveGet := func(c *zktest.FakeConn, write func([]byte)) {
+	fs := fakeserver.New(t)
+	serveGet := func(c *fakeserver.Conn, write func([]byte)) {
 		xid, op, body := c.ReadRequestAnswerPings()
 		if op != serialize.OpGetData || fakePath(body) != "/split" {
 			t.Errorf("request %v %q, want getData /split", op, fakePath(body))
@@ -66,13 +66,13 @@ func TestFakeReplySplitAtEveryOffset(t *testing.T) {
 		}
 		write(reply(xid))
 	}
-	fs.Script(func(c *zktest.FakeConn) { // first, byte by byte
+	fs.Script(func(c *fakeserver.Conn) { // first, byte by byte
 		c.ReadConnect()
 		fakeTrickle(c, handshake)
 		serveGet(c, func(b []byte) { fakeTrickle(c, b) })
 	})
 	for k := 1; k <= offsets; k++ {
-		fs.Script(func(c *zktest.FakeConn) {
+		fs.Script(func(c *fakeserver.Conn) {
 			c.ReadConnect()
 			fakeWriteSplit(c, handshake, min(k, len(handshake)-1))
 			serveGet(c, func(b []byte) { fakeWriteSplit(c, b, min(k, len(b)-1)) })
@@ -102,8 +102,8 @@ func TestFakeLargeReplySplit(t *testing.T) {
 	n := len(frame(1))
 	offsets := []int{1, 3, 4, 5, 19, 20, 21, 24, 25, initialReadBuf - 1, initialReadBuf, initialReadBuf + 1, 2 * initialReadBuf, n - 2, n - 1}
 
-	fs := zktest.NewFakeServer(t)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs := fakeserver.New(t)
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		i := 0
 		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) {
@@ -128,8 +128,8 @@ func TestFakeLargeReplySplit(t *testing.T) {
 func TestFakeRepliesInOneWrite(t *testing.T) {
 	const inFlight, after = 200, 32
 	dataFor := func(path string) []byte { return bytes.Repeat([]byte(path), 30) }
-	fs := zktest.NewFakeServer(t)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs := fakeserver.New(t)
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		var replies []byte
 		for range inFlight {
@@ -190,31 +190,31 @@ func TestFakeHandshakeForms(t *testing.T) {
 	tests := []struct {
 		name      string
 		opts      []Option
-		write     func(c *zktest.FakeConn)
+		write     func(c *fakeserver.Conn)
 		wantState State
 	}{
 		{
 			name:      "without the read-only byte",
-			write:     func(c *zktest.FakeConn) { c.WriteConnectLegacy(fakeSessionID, 12000, fakePasswd) },
+			write:     func(c *fakeserver.Conn) { c.WriteConnectLegacy(fakeSessionID, 12000, fakePasswd) },
 			wantState: StateConnected,
 		},
 		{
 			name:      "read/write server",
-			write:     func(c *zktest.FakeConn) { c.WriteConnect(fakeSessionID, 12000, fakePasswd, false) },
+			write:     func(c *fakeserver.Conn) { c.WriteConnect(fakeSessionID, 12000, fakePasswd, false) },
 			wantState: StateConnected,
 		},
 		{
 			name:      "read-only server",
 			opts:      []Option{WithReadOnly()},
-			write:     func(c *zktest.FakeConn) { c.WriteConnect(fakeSessionID, 12000, fakePasswd, true) },
+			write:     func(c *fakeserver.Conn) { c.WriteConnect(fakeSessionID, 12000, fakePasswd, true) },
 			wantState: StateReadOnly,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := zktest.NewFakeServer(t)
+			fs := fakeserver.New(t)
 			data := []byte("after the handshake")
-			fs.Script(func(c *zktest.FakeConn) {
+			fs.Script(func(c *fakeserver.Conn) {
 				c.ReadConnect()
 				tt.write(c)
 				fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x60, data) })
@@ -242,9 +242,9 @@ func TestFakeHandshakeForms(t *testing.T) {
 // once, and resumes the session on a new connection with the same id,
 // password and the zxid of the last reply it accepted.
 func TestFakeWrongXidDropsAndResumes(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	data := []byte("second connection")
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		xid, _, _ := c.ReadRequestAnswerPings() // Exists: a good reply
 		c.Reply(xid, 0x100, 0, fakeStatBody(fakeStat(1, 0)))
@@ -253,8 +253,8 @@ func TestFakeWrongXidDropsAndResumes(t *testing.T) {
 		c.Reply(xid+7, 0x200, 0, fakeDataBody([]byte("stray"), fakeStat(1, 5)))
 		c.ExpectClosed()
 	})
-	infos := make(chan zktest.ConnectInfo, 1)
-	fs.Script(func(c *zktest.FakeConn) {
+	infos := make(chan fakeserver.ConnectInfo, 1)
+	fs.Script(func(c *fakeserver.Conn) {
 		infos <- c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x300, data) })
 	})
@@ -279,7 +279,7 @@ func TestFakeWrongXidDropsAndResumes(t *testing.T) {
 		t.Errorf("Get in flight at the drop: %v, want %v", err, ErrConnectionLoss)
 	}
 	info := recv(t, infos, "second connection")
-	want := zktest.ConnectInfo{LastZxidSeen: 0x100, TimeoutMs: fakeTimeoutMs, SessionID: fakeSessionID, Passwd: fakePasswd, HasReadOnly: true}
+	want := fakeserver.ConnectInfo{LastZxidSeen: 0x100, TimeoutMs: fakeTimeoutMs, SessionID: fakeSessionID, Passwd: fakePasswd, HasReadOnly: true}
 	if diff := cmp.Diff(want, info); diff != "" {
 		t.Errorf("ConnectRequest after the drop (-want +got):\n%s", diff)
 	}
@@ -313,16 +313,16 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := zktest.NewFakeServer(t)
-			fs.Script(func(c *zktest.FakeConn) {
+			fs := fakeserver.New(t)
+			fs.Script(func(c *fakeserver.Conn) {
 				c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 				c.ReadRequestAnswerPings()
 				c.WriteRaw(append(binary.BigEndian.AppendUint32(nil, tt.prefix), 0, 0, 0, 1, 2, 3, 4, 5))
 				c.ExpectClosed()
 			})
-			infos := make(chan zktest.ConnectInfo, 1)
+			infos := make(chan fakeserver.ConnectInfo, 1)
 			data := []byte("fine again")
-			fs.Script(func(c *zktest.FakeConn) {
+			fs.Script(func(c *fakeserver.Conn) {
 				infos <- c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 				fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x70, data) })
 			})
@@ -358,16 +358,16 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 // not before, the handle drops it and tries the next address.
 func TestFakeStalledServerDetected(t *testing.T) {
 	const timeout = 3 * time.Second
-	stalled, next := zktest.NewFakeServer(t), zktest.NewFakeServer(t)
+	stalled, next := fakeserver.New(t), fakeserver.New(t)
 	dropped := make(chan time.Time, 1)
-	stalled.Script(func(c *zktest.FakeConn) {
+	stalled.Script(func(c *fakeserver.Conn) {
 		c.ReadConnect()
 		c.SetTimeout(waitTimeout)
 		c.ExpectClosed()
 		dropped <- time.Now()
 	})
 	reached := make(chan time.Time, 1)
-	next.Script(func(c *zktest.FakeConn) {
+	next.Script(func(c *fakeserver.Conn) {
 		c.ReadConnect()
 		reached <- time.Now()
 		c.WriteConnect(fakeSessionID, int32(timeout/time.Millisecond), fakePasswd, false)
@@ -402,9 +402,9 @@ func TestFakeCloseOnAcceptBacksOff(t *testing.T) {
 	const timeout = 6 * time.Second
 	const attempts = 6
 	backoff := timeout / 60
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	accepts := make(chan time.Time, 64)
-	fs.SetDefault(func(c *zktest.FakeConn) {
+	fs.SetDefault(func(c *fakeserver.Conn) {
 		select {
 		case accepts <- time.Now():
 		default:
@@ -458,10 +458,10 @@ func TestFakeHandshakeExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := zktest.NewFakeServer(t)
-			infos := make(chan zktest.ConnectInfo, 1)
+			fs := fakeserver.New(t)
+			infos := make(chan fakeserver.ConnectInfo, 1)
 			proceed := make(chan struct{})
-			fs.Script(func(c *zktest.FakeConn) {
+			fs.Script(func(c *fakeserver.Conn) {
 				infos <- c.ReadConnect()
 				<-proceed
 				c.WriteConnect(tt.replyID, tt.replyTimout, fakePasswd, false)
@@ -515,9 +515,9 @@ func TestFakeHandshakeExpiry(t *testing.T) {
 // watched path: it is ignored, the connection stays, and the watch still
 // fires on the next real event.
 func TestFakeUnknownEventIgnored(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	data := []byte("watched")
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		xid, _, _ := c.ReadRequestAnswerPings() // Get /w with a watch
 		fakeGetReply(c, xid, 0x40, data)
@@ -548,9 +548,9 @@ func TestFakeUnknownEventIgnored(t *testing.T) {
 func TestFakePingWhenIdle(t *testing.T) {
 	const timeout = 1500 * time.Millisecond
 	const pings = 4
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	times := make(chan []time.Time, 1)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, int32(timeout/time.Millisecond), fakePasswd, false)
 		var seen []time.Time
 		for range pings {
@@ -563,8 +563,8 @@ func TestFakePingWhenIdle(t *testing.T) {
 		}
 		times <- seen
 	})
-	infos := make(chan zktest.ConnectInfo, 1)
-	fs.Script(func(c *zktest.FakeConn) {
+	infos := make(chan fakeserver.ConnectInfo, 1)
+	fs.Script(func(c *fakeserver.Conn) {
 		infos <- c.Handshake(fakeSessionID, int32(timeout/time.Millisecond), fakePasswd, false)
 		fakeServe(c, nil)
 	})
@@ -645,12 +645,12 @@ func fakeDecodeRequest(t *testing.T, xid int32, op serialize.OpCode, body []byte
 // server's receive queue at the moment it answers: a client writing early
 // would most likely, not surely, be caught.)
 func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	connected := make(chan struct{})
 	proceed := make(chan struct{})
 	seen := make(chan []fakeRequest, 1)
 	xids := make(chan []int32, 1)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		c.ReadConnect()
 		close(connected)
 		<-proceed
@@ -731,8 +731,8 @@ func TestFakeRequestsBeforeHandshakeInOrder(t *testing.T) {
 // watched paths as the server knows them (chroot included), then the
 // requests queued while it was disconnected.
 func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs := fakeserver.New(t)
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		for range 5 { // two auths, Get /a, Exists /b (no node), GetChildren /c
 			xid, op, body := c.ReadRequestAnswerPings()
@@ -748,10 +748,10 @@ func TestFakeReconnectSendsAuthThenSetWatches(t *testing.T) {
 			}
 		}
 	}) // the script ends: the connection drops
-	infos := make(chan zktest.ConnectInfo, 1)
+	infos := make(chan fakeserver.ConnectInfo, 1)
 	proceed := make(chan struct{})
 	seen := make(chan []fakeRequest, 1)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		infos <- c.ReadConnect()
 		<-proceed
 		c.WriteConnect(fakeSessionID, fakeTimeoutMs, fakePasswd, false)

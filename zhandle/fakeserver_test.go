@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/serialize"
 )
 
@@ -79,7 +79,7 @@ func fakePath(body []byte) string {
 // are answered, CloseSession is answered and ends the script; any other
 // request goes to answer, which replies as it likes (nil: an empty OK
 // reply).
-func fakeServe(c *zktest.FakeConn, answer func(xid int32, op serialize.OpCode, body []byte)) {
+func fakeServe(c *fakeserver.Conn, answer func(xid int32, op serialize.OpCode, body []byte)) {
 	c.SetTimeout(time.Minute) // the client may stay idle for long
 	for {
 		xid, op, body := c.ReadRequestAnswerPings()
@@ -103,7 +103,7 @@ func fakeServe(c *zktest.FakeConn, answer func(xid int32, op serialize.OpCode, b
 // never seen non-empty within a millisecond was read before the first
 // look. It waits on a condition, not for a time; after waitTimeout it gives
 // up quietly, and the split it was to force is then merely likely.
-func fakeWaitRead(c *zktest.FakeConn) {
+func fakeWaitRead(c *fakeserver.Conn) {
 	server := c.Conn().LocalAddr().(*net.TCPAddr)
 	client := c.Conn().RemoteAddr().(*net.TCPAddr)
 	queued := false
@@ -152,20 +152,20 @@ func fakeTCPRecvQueue(local, remote *net.TCPAddr) (int, bool) {
 }
 
 // fakeWriteSplit writes b in two reads' worth: b[:k], then b[k:].
-func fakeWriteSplit(c *zktest.FakeConn, b []byte, k int) {
+func fakeWriteSplit(c *fakeserver.Conn, b []byte, k int) {
 	c.WriteRaw(b[:k])
 	fakeWaitRead(c)
 	c.WriteRaw(b[k:])
 }
 
 // fakeGetReply answers a getData request with data and version 1.
-func fakeGetReply(c *zktest.FakeConn, xid int32, zxid int64, data []byte) {
+func fakeGetReply(c *fakeserver.Conn, xid int32, zxid int64, data []byte) {
 	c.Reply(xid, zxid, 0, fakeDataBody(data, fakeStat(1, len(data))))
 }
 
 // fakeAnswer replies to a request as a server would to an existing node
 // /…/x, /…/y (the answers only need to decode).
-func fakeAnswer(c *zktest.FakeConn, xid int32, op serialize.OpCode, body []byte, zxid int64) {
+func fakeAnswer(c *fakeserver.Conn, xid int32, op serialize.OpCode, body []byte, zxid int64) {
 	switch op {
 	case serialize.OpExists, serialize.OpSetData:
 		c.Reply(xid, zxid, 0, fakeStatBody(fakeStat(1, 1)))

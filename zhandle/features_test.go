@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // Real-server tests of the features beyond the C client: persistent and
@@ -573,7 +573,7 @@ func testWhoAmI(t *testing.T, srv *zktest.Server) {
 func TestFeaturesWatchRestore(t *testing.T) {
 	// The server refuses packets over 150000 bytes: one SetWatches2 with
 	// every path of ServerRestart (about 160 KB) would be turned away.
-	srv := startServer(t, zktest.WithJVMFlags("-Djute.maxbuffer=150000"))
+	srv := startServer(t, zktest.WithSystemProperty("jute.maxbuffer", "150000"))
 
 	t.Run("ServerRestart", func(t *testing.T) {
 		w, ww := newRecorder(), newRecorder()
@@ -656,7 +656,7 @@ func TestFeaturesWatchRestore(t *testing.T) {
 		mustAddWatch(t, h, mr, AddWatchPersistentRecursive, w)
 
 		px.Refuse(true)
-		px.Reset()
+		px.Cut()
 		w.expect(t, sessionEvent(StateConnecting))
 		mustSet(t, wr, md, []byte("missed"))
 		mustCreate(t, wr, me, nil, Persistent)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // The vocabulary of zhandle's tests, shared by every test file:
@@ -48,7 +48,7 @@ import (
 // Files of helpers for one kind of test: sharedserver_test.go (the
 // standalone server most real-server tests share, and realClient),
 // calls_test.go (every operation in its sync and async forms),
-// fakeserver_test.go (frames and serving loops of zktest's fake server).
+// fakeserver_test.go (frames and serving loops of internal/fakeserver).
 
 const (
 	// waitTimeout bounds every wait of these tests for something that
@@ -360,7 +360,7 @@ func startServer(t *testing.T, opts ...zktest.Option) *zktest.Server {
 	if testing.Short() {
 		t.Skip("starts a ZooKeeper server of its own")
 	}
-	return zktest.Standalone(t, opts...)
+	return zktest.NewServer(t, opts...)
 }
 
 // startEnsemble starts a 3-server ensemble, or skips t under -short:
@@ -371,7 +371,7 @@ func startEnsemble(t *testing.T, opts ...zktest.Option) *zktest.Ensemble {
 	if testing.Short() {
 		t.Skip("starts a 3-server ensemble")
 	}
-	return zktest.StartEnsemble(t, 3, opts...)
+	return zktest.NewEnsemble(t, 3, opts...)
 }
 
 // pathSeq makes the paths of uniquePath unique across tests and -count
@@ -521,7 +521,7 @@ func (o *outcomes) completed() int {
 	return n
 }
 
-// heldRequests is a batch of getData requests that a blackholed proxy
+// heldRequests is a batch of getData requests that a stalled proxy
 // holds: written by the handle, answered by nobody.
 type heldRequests struct {
 	n       int
@@ -529,13 +529,13 @@ type heldRequests struct {
 	syncErr chan error
 }
 
-// holdInFlight blackholes proxy, through which h is connected, makes n
+// holdInFlight stalls proxy, through which h is connected, makes n
 // asynchronous getData requests of path and a synchronous one, and waits
 // until the proxy has read every one of them.
 func holdInFlight(t *testing.T, h *Handle, proxy *zktest.Proxy, path string, n int) *heldRequests {
 	t.Helper()
-	proxy.Blackhole()
-	base := proxy.ClientBytes()
+	proxy.Stall()
+	base := proxy.BytesIn()
 	held := &heldRequests{n: n, results: newOutcomes(n), syncErr: make(chan error, 1)}
 	for i := range n {
 		held.results.expect()
@@ -547,7 +547,7 @@ func holdInFlight(t *testing.T, h *Handle, proxy *zktest.Proxy, path string, n i
 		held.syncErr <- err
 	}()
 	frameLen := int64(4 + 8 + 4 + len(path) + 1) // a getData request
-	waitProxy(t, proxy, "request bytes", func() bool { return proxy.ClientBytes() >= base+int64(n+1)*frameLen })
+	waitProxy(t, proxy, "request bytes", func() bool { return proxy.BytesIn() >= base+int64(n+1)*frameLen })
 	return held
 }
 

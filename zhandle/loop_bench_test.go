@@ -9,8 +9,8 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/internal/hostlist"
-	"github.com/zkloop/zkloop/internal/zktest"
 )
 
 // newDrivenHandle returns a handle with an established session to addr
@@ -71,10 +71,10 @@ func turnByHand(tb testing.TB, h *Handle) {
 // nothing received): zookeeper_interest plus zookeeper_process, without
 // the poll between them.
 func BenchmarkInterestProcessIdle(b *testing.B) {
-	srv := zktest.NewFakeServer(b)
-	srv.SetDefault(func(c *zktest.FakeConn) {
+	srv := fakeserver.New(b)
+	srv.SetDefault(func(c *fakeserver.Conn) {
 		c.Handshake(0x1234, int32(time.Minute/time.Millisecond), make([]byte, 16), false)
-		zktest.NeverAnswer(c)
+		fakeserver.NeverAnswer(c)
 	})
 	h := newDrivenHandle(b, srv.Addr())
 	b.ReportAllocs()

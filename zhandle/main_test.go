@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestMain runs the tests, then kills every ZooKeeper server they left

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // idleHandleBudget is the promise of an idle handle's size: an idle
@@ -33,7 +33,7 @@ func memInUse() (heap, stack int64) {
 
 func TestIdleHandleMemory(t *testing.T) {
 	ca := zktest.NewCA(t, "zkloop test CA")
-	srv := startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})}))
+	srv := startServer(t, zktest.WithServerTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})}))
 	heap, stack := idleHandleMemory(t, srv.Addr())
 	t.Logf("idle connected handle: %d bytes (heap %d + stacks %d), budget %d", heap+stack, heap, stack, idleHandleBudget)
 	if heap+stack >= idleHandleBudget {

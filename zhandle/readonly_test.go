@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // waitMode waits until srv reports mode (srvr): the state of another
@@ -32,12 +32,12 @@ func TestReadOnlyMode(t *testing.T) {
 	// ConnectRequest with a bare NOTREADONLY reply header.
 	// Every server also has a TLS port, for the probe over TLS.
 	ca := zktest.NewCA(t, "zkloop test CA")
-	secure := zktest.WithTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})})
+	secure := zktest.WithServerTLS(zktest.ServerTLS{Cert: ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1"}})})
 	ens := startEnsemble(t, zktest.WithReadOnlyMode(), zktest.WithConfig("localSessionsEnabled", "true"), secure)
-	rwSrv := zktest.Standalone(t, secure) // a read/write server for the probe
+	rwSrv := zktest.NewServer(t, secure) // a read/write server for the probe
 
 	base := uniquePath("ro")
-	setup := connectHandle(t, ens.ConnectString(), nil, sessionTimeout)
+	setup := connectHandle(t, ens.Addr(), nil, sessionTimeout)
 	mustCreate(t, setup, base, []byte("data"), Persistent)
 	mustCreate(t, setup, base+"/child", nil, Persistent)
 	if err := setup.Close(); err != nil {
@@ -46,9 +46,9 @@ func TestReadOnlyMode(t *testing.T) {
 
 	// The survivor is a follower: it notices the loss of its leader at
 	// once, where a leader would wait for its followers' deadlines.
-	survivor := (ens.Leader() + 1) % len(ens.Servers)
-	surv := ens.Servers[survivor]
-	for i, s := range ens.Servers {
+	survivor := (ens.Leader() + 1) % len(ens.Servers())
+	surv := ens.Member(survivor)
+	for i, s := range ens.Servers() {
 		if i != survivor {
 			s.Kill()
 		}
@@ -56,7 +56,7 @@ func TestReadOnlyMode(t *testing.T) {
 	waitMode(t, surv, "read-only")
 
 	w := newRecorder()
-	h := initHandle(t, ens.ConnectString(), w, 4*time.Second, WithReadOnly())
+	h := initHandle(t, ens.Addr(), w, 4*time.Second, WithReadOnly())
 	w.expect(t, sessionEvent(StateReadOnly))
 	if s := h.State(); s != StateReadOnly {
 		t.Fatalf("State() = %v; want %v", s, StateReadOnly)
@@ -72,7 +72,7 @@ func TestReadOnlyMode(t *testing.T) {
 	// again: its connection is closed after the handshake request.
 	tap := newLogTap("server closed the connection", surv.Addr())
 	wn := newRecorder()
-	hn := initHandle(t, ens.ConnectString(), wn, 4*time.Second, WithLogger(slog.New(tap)))
+	hn := initHandle(t, ens.Addr(), wn, 4*time.Second, WithLogger(slog.New(tap)))
 
 	t.Run("Reads", func(t *testing.T) {
 		ctx := testContext(t)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestReconfig changes the membership of a real 3-server ensemble:
@@ -20,7 +20,7 @@ import (
 // returned; a stale version is refused. A handle that follows the
 // configuration (WithConfigTracking) knows the members after each change.
 func TestReconfig(t *testing.T) {
-	ens := startEnsemble(t)
+	ens := startEnsemble(t, zktest.WithReconfig())
 	// The admin handle talks to the leader, which stays a member all
 	// along; the server that comes and goes is a follower, and the
 	// tracking handle starts on the other follower, knowing no other
@@ -39,10 +39,10 @@ func TestReconfig(t *testing.T) {
 		t.Fatalf("GetConfig: %v", err)
 	}
 	initial := parseConfig(t, data)
-	if diff := cmp.Diff(zktest.Members(ens.Servers...), initial.Servers); diff != "" {
+	if diff := cmp.Diff(zktest.Members(ens.Servers()...), initial.Servers); diff != "" {
 		t.Errorf("initial configuration members (-want +got):\n%s", diff)
 	}
-	waitTracked(t, tracking, ens.Servers...)
+	waitTracked(t, tracking, ens.Servers()...)
 
 	version := initial.Version
 	for _, step := range []struct {
@@ -51,9 +51,9 @@ func TestReconfig(t *testing.T) {
 		want                      []*zktest.Server
 	}{
 		{name: "remove", leaving: strconv.Itoa(moved.ID()), want: stay},
-		{name: "add", joining: moved.ServerSpec(), want: ens.Servers},
+		{name: "add", joining: moved.ServerSpec(), want: ens.Servers()},
 		{name: "members", members: strings.Join(zktest.Members(stay...), ","), want: stay},
-		{name: "members-newlines", members: strings.Join(zktest.Members(ens.Servers...), "\n"), want: ens.Servers},
+		{name: "members-newlines", members: strings.Join(zktest.Members(ens.Servers()...), "\n"), want: ens.Servers()},
 	} {
 		data, stat, err := admin.Reconfig(testContext(t), step.joining, step.leaving, step.members, version)
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // Reliability tests on a 3-server ensemble: faults of the
@@ -45,7 +45,7 @@ func proxyEach(t *testing.T, ens *zktest.Ensemble) ([]*zktest.Proxy, string) {
 	t.Helper()
 	var proxies []*zktest.Proxy
 	var addrs []string
-	for _, s := range ens.Servers {
+	for _, s := range ens.Servers() {
 		p := zktest.NewProxy(t, s.Addr())
 		proxies = append(proxies, p)
 		addrs = append(addrs, p.Addr())
@@ -87,7 +87,7 @@ func mustRetry(t *testing.T, h *Handle, what string, op func(ctx context.Context
 // every subtest leaves the ensemble.
 func requireWholeEnsemble(t *testing.T, ens *zktest.Ensemble) {
 	t.Helper()
-	for _, s := range ens.Servers {
+	for _, s := range ens.Servers() {
 		if !s.Running() {
 			t.Fatalf("%s is not running: an earlier subtest left the ensemble broken", s)
 		}
@@ -114,7 +114,7 @@ func testSplitSegments(t *testing.T, ens *zktest.Ensemble) {
 	data := func(i, r int) []byte { return []byte(strings.Repeat(fmt.Sprintf("%d.%d;", i, r), (i*7+r)%23)) }
 
 	p.SplitWrites(true)
-	accepted, down := p.Accepted(), p.ServerBytes()
+	accepted, down := p.Accepted(), p.BytesOut()
 	for i := range nodes {
 		_, err := h.Create(ctx, node(i), data(i, 0), OpenACLUnsafe, Persistent)
 		must(t, "Create", err)
@@ -146,7 +146,7 @@ func testSplitSegments(t *testing.T, ens *zktest.Ensemble) {
 	if diff := cmp.Diff(map[string]int64{"ok": nodes * rounds * 2}, count.tally()); diff != "" {
 		t.Errorf("results through 1-byte segments (-want +got):\n%s", diff)
 	}
-	other := connectHandle(t, ens.Servers[0].Addr(), nil, sessionTimeout)
+	other := connectHandle(t, ens.Member(0).Addr(), nil, sessionTimeout)
 	_, err = other.Create(ctx, root+"/from-other", nil, OpenACLUnsafe, Persistent)
 	must(t, "Create from another session", err)
 	rec.waitAll(t, watchEvent(EventChild, root))
@@ -156,7 +156,7 @@ func testSplitSegments(t *testing.T, ens *zktest.Ensemble) {
 	if diff := cmp.Diff([]Event{sessionEvent(StateConnected), watchEvent(EventChild, root)}, rec.all()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	t.Logf("%d requests and a watch event: %d bytes from the server forwarded in 1-byte segments", count.completed(), p.ServerBytes()-down)
+	t.Logf("%d requests and a watch event: %d bytes from the server forwarded in 1-byte segments", count.completed(), p.BytesOut()-down)
 }
 
 // testCutMidFrame: the proxy forwards half of a 100 KiB reply and closes
@@ -241,7 +241,7 @@ func testStalledServer(t *testing.T, ens *zktest.Ensemble) {
 		must(t, "Exists", err)
 	}
 	start := time.Now()
-	proxies[0].Blackhole()
+	proxies[0].Stall()
 	for _, c := range clients {
 		must(t, "AExists", c.h.AExists("/", false, func(err error, _ *Stat) { c.failed <- err }))
 	}
@@ -292,7 +292,7 @@ func testKillConnected(t *testing.T, ens *zktest.Ensemble) {
 	proxies, hosts := proxyEach(t, ens)
 	rec := newRecorder()
 	h := connectHandle(t, hosts, rec, sessionTimeout, WithDeterministicOrder())
-	other := connectHandle(t, ens.ConnectString(), nil, sessionTimeout, WithDeterministicOrder())
+	other := connectHandle(t, ens.Addr(), nil, sessionTimeout, WithDeterministicOrder())
 	ctx := testContext(t)
 	const root = "/rel-kill"
 	for _, p := range []string{root, root + "/d"} {
@@ -317,7 +317,7 @@ func testKillConnected(t *testing.T, ens *zktest.Ensemble) {
 	}
 	wasLeader := ens.Leader() == cur
 	killed := time.Now()
-	ens.Servers[cur].Kill()
+	ens.Member(cur).Kill()
 	held.expectLost(t)
 	rec.waitSession(t, StateConnecting)
 
@@ -379,8 +379,8 @@ func testKillConnected(t *testing.T, ens *zktest.Ensemble) {
 		}
 	}
 	t.Logf("killed %s (leader: %v) with %d+1 requests in flight; session back after %v (the proxies held it off while the watched nodes changed)",
-		ens.Servers[cur], wasLeader, inFlight, back.Round(time.Millisecond))
-	ens.Servers[cur].Start()
+		ens.Member(cur), wasLeader, inFlight, back.Round(time.Millisecond))
+	ens.Member(cur).Start()
 	if err := ens.WaitQuorum(ctx); err != nil {
 		t.Fatalf("quorum after the restart: %v", err)
 	}
@@ -404,7 +404,7 @@ type fault struct {
 func testLoadThroughFaults(t *testing.T, ens *zktest.Ensemble) {
 	const total, goroutines, bound = 10000, 16, 60 * time.Second
 	requireWholeEnsemble(t, ens)
-	hosts := ens.ConnectString()
+	hosts := ens.Addr()
 	addrs := strings.Split(hosts, ",")
 	slices.Reverse(addrs)
 	recs := []*recorder{newRecorder(), newRecorder()}
@@ -468,22 +468,22 @@ func testLoadThroughFaults(t *testing.T, ens *zktest.Ensemble) {
 				if i < 0 {
 					t.Fatal("no leader")
 				}
-				ens.Servers[i].Kill()
+				ens.Member(i).Kill()
 				return i
 			},
 			restore: func(i int) {
 				if err := ens.WaitQuorum(ctx); err != nil {
 					t.Fatalf("no quorum without the old leader: %v", err)
 				}
-				ens.Servers[i].Start()
+				ens.Member(i).Start()
 			},
 		},
 	}
-	for i := range ens.Servers {
+	for i := range ens.Servers() {
 		faults = append(faults, fault{
 			name:    fmt.Sprintf("restart server %d", i+1),
-			strike:  func() int { ens.Servers[i].Stop(); return i },
-			restore: func(i int) { ens.Servers[i].Start() },
+			strike:  func() int { ens.Member(i).Stop(); return i },
+			restore: func(i int) { ens.Member(i).Start() },
 		})
 	}
 	const step = total / 10 // 1,000: before, and before and after each of 4 faults, and after
@@ -498,7 +498,7 @@ func testLoadThroughFaults(t *testing.T, ens *zktest.Ensemble) {
 			if err := ens.WaitQuorum(ctx); err != nil {
 				t.Fatalf("%s: no quorum after: %v", f.name, err)
 			}
-			timeline = append(timeline, fmt.Sprintf("%s (%s) at %v, repaired at %v", f.name, ens.Servers[i], at.Round(time.Millisecond), time.Since(start).Round(time.Millisecond)))
+			timeline = append(timeline, fmt.Sprintf("%s (%s) at %v, repaired at %v", f.name, ens.Member(i), at.Round(time.Millisecond), time.Since(start).Round(time.Millisecond)))
 		}
 		release(total)
 		return timeline
@@ -556,7 +556,7 @@ func testNoQuorum(t *testing.T, ens *zktest.Ensemble) {
 	recA, recB, recW := newRecorder(), newRecorder(), newRecorder()
 	a := connectHandle(t, aHosts, recA, sessionTimeout, WithDeterministicOrder())
 	b := connectHandle(t, bHosts, recB, shortTimeout, WithDeterministicOrder())
-	watcher := connectHandle(t, ens.ConnectString(), recW, sessionTimeout, WithDeterministicOrder())
+	watcher := connectHandle(t, ens.Addr(), recW, sessionTimeout, WithDeterministicOrder())
 	ctx := testContext(t)
 	eph := "/rel-nq-eph"
 	_, err := b.Create(ctx, eph, nil, OpenACLUnsafe, Ephemeral)
@@ -568,7 +568,7 @@ func testNoQuorum(t *testing.T, ens *zktest.Ensemble) {
 
 	lost := time.Now()
 	var wg sync.WaitGroup
-	for _, s := range ens.Servers[1:] {
+	for _, s := range ens.Servers()[1:] {
 		wg.Go(s.Stop)
 	}
 	wg.Wait()

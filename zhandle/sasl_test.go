@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/internal/saslmd5"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // The SASL exchange of the handle (sasl.go): against real servers with
@@ -188,7 +189,7 @@ const fakeSASLChallenge = `realm="zk-sasl-md5",nonce="bm9uY2Ugb2YgdGhlIGZha2Ugc2
 // password, checking the client's response against one computed here
 // with the client's cnonce; rspauth replaces the proof when not empty.
 // It returns the xids of the two SASL requests.
-func fakeSASL(t *testing.T, c *zktest.FakeConn, user, password, rspauth string) [2]int32 {
+func fakeSASL(t *testing.T, c *fakeserver.Conn, user, password, rspauth string) [2]int32 {
 	var xids [2]int32
 	xid, op, body := c.ReadRequest()
 	var req serialize.GetSASLRequest
@@ -218,9 +219,9 @@ func fakeSASL(t *testing.T, c *zktest.FakeConn, user, password, rspauth string) 
 // SASL requests with ordinary xids, then the AddAuth and the request
 // queued before the connection, which wait for the exchange.
 func TestSASLFakeExchange(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	script := make(chan []int32, 1)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		sasl := fakeSASL(t, c, "alice", "alice-pw", "")
 		xid, op, _ := c.ReadRequestAnswerPings()
@@ -268,20 +269,20 @@ func TestSASLFakeExchange(t *testing.T) {
 // failure: the next connection runs a fresh exchange, and no session
 // event is delivered for a session that was never established.
 func TestSASLFakeRetryAfterLoss(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	fs.Script(
-		func(c *zktest.FakeConn) { // closes after the first token
+		func(c *fakeserver.Conn) { // closes after the first token
 			c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 			c.ReadRequest()
 			c.Close()
 		},
-		func(c *zktest.FakeConn) { // answers with another xid
+		func(c *fakeserver.Conn) { // answers with another xid
 			c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 			xid, _, _ := c.ReadRequest()
 			c.Reply(xid+1, 0, 0, (&serialize.SetSASLResponse{Token: []byte(fakeSASLChallenge)}).Encode(nil))
 			c.ExpectClosed()
 		},
-		func(c *zktest.FakeConn) {
+		func(c *fakeserver.Conn) {
 			c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 			fakeSASL(t, c, "alice", "alice-pw", "")
 			fakeServe(c, nil)
@@ -304,8 +305,8 @@ func TestSASLFakeRetryAfterLoss(t *testing.T) {
 // TestSASLFakeServerProof: a server that does not prove it knows the
 // password fails the handle, without a retry.
 func TestSASLFakeServerProof(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
-	fs.Script(func(c *zktest.FakeConn) {
+	fs := fakeserver.New(t)
+	fs.Script(func(c *fakeserver.Conn) {
 		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 		fakeSASL(t, c, "alice", "alice-pw", "0123456789abcdef0123456789abcdef")
 		c.ExpectClosed()

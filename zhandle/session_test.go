@@ -9,15 +9,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // Session tests against a real ZooKeeper server: restarts, expiry forced
 // by the server, auth and watches carried over reconnects. The handle
 // under test reaches the server through a zktest.Proxy, so that a test can
-// keep it away from the server (Refuse), cut it off (Reset), or keep its
-// requests in flight (Blackhole) at exactly the moment it needs.
+// keep it away from the server (Refuse), cut it off (Cut), or keep its
+// requests in flight (Stall) at exactly the moment it needs.
 
 // serverBehindProxy starts a server and a handle that reaches it through a
 // proxy, with a recorder as its watcher.
@@ -117,7 +117,7 @@ func TestSessionExpiredByServer(t *testing.T) {
 	must(t, "WGet", err)
 
 	proxy.Refuse(true)
-	proxy.Reset()
+	proxy.Cut()
 	rec.waitSession(t, StateConnecting)
 	id := h.ClientID()
 	thief := connectHandle(t, srv.Addr(), nil, sessionTimeout, WithClientID(id))
@@ -128,7 +128,7 @@ func TestSessionExpiredByServer(t *testing.T) {
 
 	// Let the handle connect, but hold its ConnectRequest until it has
 	// queued requests behind the handshake.
-	proxy.Blackhole()
+	proxy.Stall()
 	proxy.Refuse(false)
 	waitProxy(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
 	const pending = 3

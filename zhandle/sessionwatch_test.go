@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // proxied connects a second handle to c's chroot through a new fault proxy.
@@ -27,14 +27,14 @@ func TestAddSessionWatcher(t *testing.T) {
 	if _, err := c.WExists(testContext(t), "/n", session); err != nil {
 		t.Fatalf("WExists: %v", err)
 	}
-	proxy.Reset()
+	proxy.Cut()
 	mustSet(t, owner.Handle, "/n", []byte("x"))
 	session.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected), watchEvent(EventChanged, "/n"))
 	other.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 
 	remove()
 	remove() // idempotent
-	proxy.Reset()
+	proxy.Cut()
 	other.expect(t, sessionEvent(StateConnecting), sessionEvent(StateConnected))
 	barrier(t, c.Handle)
 	session.expectNone(t)
@@ -50,7 +50,7 @@ func TestAddSessionWatcherRemovedFromItself(t *testing.T) {
 		calls <- ev
 		(<-removers)()
 	}))
-	proxy.Reset()
+	proxy.Cut()
 	if ev := recv(t, calls, "the watcher's first event"); ev != sessionEvent(StateConnecting) {
 		t.Fatalf("first event %v, want the connection loss", ev)
 	}
@@ -109,7 +109,7 @@ func TestSessionAliveUntilPrecedesServerExpiry(t *testing.T) {
 	}
 
 	cutAt := time.Now()
-	proxy.Blackhole()
+	proxy.Stall()
 	gone.expect(t, watchEvent(EventDeleted, "/eph"))
 	expiredBy := time.Now()
 	promise := h.SessionAliveUntil()

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // The standalone server most real-server tests share (ops_test.go,
@@ -35,7 +35,7 @@ var shared struct {
 
 // sharedServer returns the test binary's standalone server, starting it on
 // first use. JVM starts cost seconds, so tests share it and keep apart by
-// chroot (newRealClient). It skips or fails t as zktest.Standalone would. The
+// chroot (newRealClient). It skips or fails t as zktest.NewServer would. The
 // server outlives the tests: TestMain's zktest.KillAll ends it (and
 // Pdeathsig, should the binary die first).
 func sharedServer(t testing.TB) *zktest.Server {
@@ -45,8 +45,8 @@ func sharedServer(t testing.TB) *zktest.Server {
 		done := make(chan struct{})
 		go func() { // zktest ends this goroutine on Fatal or Skip
 			defer close(done)
-			shared.srv = zktest.Standalone(shared.tb,
-				zktest.WithJVMFlags("-Dznode.container.checkIntervalMs="+strconv.Itoa(int(containerCheckInterval.Milliseconds()))))
+			shared.srv = zktest.NewServer(shared.tb,
+				zktest.WithSystemProperty("znode.container.checkIntervalMs", strconv.Itoa(int(containerCheckInterval.Milliseconds()))))
 		}()
 		<-done
 		for _, line := range shared.tb.logs() {

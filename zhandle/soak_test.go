@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/serialize"
 )
 
@@ -33,7 +33,7 @@ func TestSoakOpenClose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the soak: 1,000 handles opened and closed")
 	}
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	fs.SetDefault(serveAnyClient)
 	leak := takeBaseline(t)
 	bound, until := soakBound, time.Time{}
@@ -149,7 +149,7 @@ func cycleHandle(t *testing.T, addr string, i int, note func(error)) bool {
 // client closes, answering exists with a Stat and anything else with an
 // empty reply, and takes a client that goes away at any point (before the
 // handshake, with requests unanswered) as normal.
-func serveAnyClient(c *zktest.FakeConn) {
+func serveAnyClient(c *fakeserver.Conn) {
 	conn := c.Conn()
 	if err := conn.SetDeadline(time.Now().Add(waitTimeout)); err != nil {
 		return

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/zkloop/zkloop/bench"
+	"github.com/zkloop/zkloop/internal/fakeserver"
 	"github.com/zkloop/zkloop/internal/tlsconn"
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TLS (tls.go) against real servers with a secure client port: one that
@@ -35,11 +36,11 @@ func startTLSServers(t *testing.T) tlsServers {
 	good := ca.ServerCert(t, zktest.CertOptions{Hosts: hosts})
 	s := tlsServers{ca: ca}
 	s.want = startServer(t, zktest.WithSASLDigest(saslUsers),
-		zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthWant}))
-	s.need = startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthNeed}))
+		zktest.WithServerTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthWant}))
+	s.need = startServer(t, zktest.WithServerTLS(zktest.ServerTLS{Cert: good, ClientCA: ca, ClientAuth: zktest.ClientAuthNeed}))
 	yesterday := time.Now().Add(-24 * time.Hour)
 	old := ca.ServerCert(t, zktest.CertOptions{Hosts: hosts, NotBefore: yesterday.Add(-24 * time.Hour), NotAfter: yesterday})
-	s.expired = startServer(t, zktest.WithTLS(zktest.ServerTLS{Cert: old}))
+	s.expired = startServer(t, zktest.WithServerTLS(zktest.ServerTLS{Cert: old}))
 	return s
 }
 
@@ -162,7 +163,7 @@ func TestTLS(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			p.Reset()
+			p.Cut()
 			rec.waitSession(t, StateConnecting)
 			rec.waitSession(t, StateConnected)
 			if got := h.ClientID(); got != id {
@@ -252,14 +253,14 @@ func TestTLSFake(t *testing.T) {
 // drops the connection and the handle tries again; Close ends the
 // handshake goroutine.
 func TestTLSServerSilentInHandshake(t *testing.T) {
-	fs := zktest.NewFakeServer(t)
+	fs := fakeserver.New(t)
 	accepted := make(chan struct{}, 1)
-	fs.SetDefault(func(c *zktest.FakeConn) {
+	fs.SetDefault(func(c *fakeserver.Conn) {
 		select {
 		case accepted <- struct{}{}:
 		default:
 		}
-		zktest.NeverAnswer(c)
+		fakeserver.NeverAnswer(c)
 	})
 	h := initHandle(t, fs.Addr(), nil, 1500*time.Millisecond, WithTLS(nil))
 	recv(t, accepted, "connection")

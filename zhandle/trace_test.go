@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // traceLog is a Tracer of every kind that records what it is told.
@@ -136,7 +136,7 @@ func TestTraceEveryRequestOnce(t *testing.T) {
 				t.Fatalf("round %d request %d not queued: %v", round, i, err)
 			}
 			if i == total/rounds/2 && round%3 == 0 {
-				proxy.Reset() // a cut with requests in flight
+				proxy.Cut() // a cut with requests in flight
 			}
 		}
 		done.wait(t)
@@ -151,11 +151,11 @@ func TestTraceEveryRequestOnce(t *testing.T) {
 	// ErrConnectionLoss first, so they are queued once the handle's next
 	// attempt has connected and its handshake is held.
 	proxy.Refuse(true)
-	proxy.Reset()
+	proxy.Cut()
 	waitState(t, h, StateConnecting)
 	thief := connectHandle(t, owner.srv.Addr(), nil, sessionTimeout, WithClientID(h.ClientID()))
 	closeHandle(t, thief)
-	proxy.Blackhole()
+	proxy.Stall()
 	proxy.Refuse(false)
 	waitProxy(t, proxy, "a connection", func() bool { return proxy.Connections() > 0 })
 	for i := range late {
@@ -189,12 +189,12 @@ func TestStatsAgreeWithProxy(t *testing.T) {
 		t.Helper()
 		err := proxy.WaitFor(ctx, func() bool {
 			st := h.Stats()
-			return st.BytesSent == uint64(proxy.ClientBytes()) && st.BytesReceived == uint64(proxy.ServerBytes())
+			return st.BytesSent == uint64(proxy.BytesIn()) && st.BytesReceived == uint64(proxy.BytesOut())
 		})
 		st := h.Stats()
 		if err != nil {
 			t.Fatalf("%s: handle sent %d and received %d bytes, the proxy saw %d and %d",
-				what, st.BytesSent, st.BytesReceived, proxy.ClientBytes(), proxy.ServerBytes())
+				what, st.BytesSent, st.BytesReceived, proxy.BytesIn(), proxy.BytesOut())
 		}
 		return st
 	}
@@ -213,7 +213,7 @@ func TestStatsAgreeWithProxy(t *testing.T) {
 		if st.Reconnects != uint64(cut) {
 			t.Errorf("after %d cuts: %d reconnects", cut, st.Reconnects)
 		}
-		proxy.Reset()
+		proxy.Cut()
 		if err := h.WaitConnected(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +239,7 @@ func TestStatsQueues(t *testing.T) {
 	h := connectHandle(t, proxy.Addr()+owner.chroot(), nil, 2*time.Second)
 	poll(t, func() (bool, string) { return h.Stats().PingRTT > 0, "no ping round trip" })
 
-	proxy.Blackhole() // written, never answered: outstanding
+	proxy.Stall() // written, never answered: outstanding
 	done := newOutcomes(5 + 3)
 	exists := func(i int) {
 		done.expect()
@@ -276,7 +276,7 @@ func TestTraceConnectionSessionWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSet(t, owner.Handle, "/w", []byte("x"))
-	proxy.Reset()
+	proxy.Cut()
 	rec.waitSession(t, StateConnecting)
 	rec.waitSession(t, StateConnected)
 	barrier(t, h)

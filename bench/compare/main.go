@@ -15,7 +15,7 @@
 //
 // The servers are bench.FakeServer, in a process of its own as a real
 // server would be (one with 100 B nodes, one with 10 KiB nodes), and a
-// real standalone ZooKeeper started with internal/zktest (-real=false
+// real standalone ZooKeeper started with zktest (-real=false
 // skips it, -zk host:port uses a running one instead). Every measurement
 // runs in a child process — this binary with the "child" subcommand, or a
 // C program — so that its CPU time and context switches (getrusage), its

@@ -10,11 +10,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
-// programTB is the testing.TB that internal/zktest asks for, for a
+// programTB is the testing.TB that zktest asks for, for a
 // program: Fatal and Skip end the calling goroutine, as in a test, and the
 // cleanups run when the program says. zktest calls only the methods
 // defined here; the embedded nil TB stands for the rest.
@@ -67,7 +67,7 @@ func startZooKeeper() (string, func(), error) {
 	started := make(chan string, 1)
 	go func() {
 		defer close(started) // also when Fatalf ends the goroutine
-		started <- zktest.Standalone(t).Addr()
+		started <- zktest.NewServer(t).Addr()
 	}()
 	addr, ok := <-started
 	if !ok {

@@ -11,13 +11,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestRealServer runs zkcli against one real ZooKeeper: every command in
 // batch mode, scripts, the terminal, and session resumption.
 func TestRealServer(t *testing.T) {
-	srv := zktest.Standalone(t, zktest.WithJVMFlags("-Dzookeeper.enforceQuota=true"))
+	srv := zktest.NewServer(t, zktest.WithSystemProperty("zookeeper.enforceQuota", "true"))
 	t.Run("batch", func(t *testing.T) { testBatch(t, srv) })
 	t.Run("script", func(t *testing.T) { testScript(t, srv) })
 	t.Run("invocation", func(t *testing.T) { testInvocation(t, srv) })

@@ -11,9 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe"
 	"github.com/zkloop/zkloop/recipe/leader"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // lineWriter hands each line written to it to a channel, as it comes.

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/lock"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // lockRun is one zkcli run in the background, interruptible like a
@@ -16,18 +16,19 @@ import (
 type lockRun struct {
 	cancel context.CancelFunc
 	done   chan result
+	out    *waitBuffer // zkcli's stdout, while it runs
 }
 
 // startZkcli runs zkcli with args on a goroutine until it exits or
 // interrupt is called.
 func startZkcli(srv *zktest.Server, args ...string) lockRun {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := lockRun{cancel: cancel, done: make(chan result, 1)}
+	r := lockRun{cancel: cancel, done: make(chan result, 1), out: &waitBuffer{changed: make(chan struct{}, 1)}}
 	go func() {
-		var out, errOut bytes.Buffer // written by run only, read after it
+		var errOut bytes.Buffer // written by run only, read after it
 		code := run(ctx, func() {}, append([]string{"-server", srv.Addr()}, args...),
-			func(string) string { return "" }, strings.NewReader(""), &out, &errOut)
-		r.done <- result{out.String(), errOut.String(), code}
+			func(string) string { return "" }, strings.NewReader(""), r.out, &errOut)
+		r.done <- result{r.out.String(), errOut.String(), code}
 	}()
 	return r
 }
@@ -80,14 +81,17 @@ func testLock(t *testing.T, srv *zktest.Server) {
 
 	t.Run("stops the command when the lock is lost", func(t *testing.T) {
 		const path = "/zkcli-lock-lost"
-		r := startZkcli(srv, "lock", path, "--", "sleep", "60")
+		r := startZkcli(srv, "lock", path, "--", "sh", "-c", "echo running; exec sleep 60")
 		defer r.cancel()
+		// The command runs once zkcli holds the lock. Its node exists
+		// before: deleted then, it is made again, as Curator does.
+		r.out.waitFor(t, "running\n")
 		node := recipetest.WaitChildren(t, h, path, 1)
 		if err := h.Delete(ctx, path+"/"+node[0], -1); err != nil {
 			t.Fatal(err)
 		}
 		res := recipetest.Receive(t, r.done, "zkcli's exit")
-		want := result{stderr: "lost the lock " + path + " while holding it (session expired or in doubt, or its node deleted)\n", code: exitFailed}
+		want := result{stdout: "running\n", stderr: "lost the lock " + path + " while holding it (session expired or in doubt, or its node deleted)\n", code: exitFailed}
 		if res != want {
 			t.Errorf("zkcli: %+v, want %+v", res, want)
 		}

@@ -246,7 +246,7 @@ func start(ctx context.Context, s *shell) error {
 func finish(s *shell) {
 	if s.cfg.clientIDFile != "" {
 		if h := s.handle(); h != nil && h.ClientID().SessionID != 0 {
-			s.saveClientID(h.ClientID()) // the watcher may not have run yet
+			s.saveClientID(h.ClientID()) // the watcher may not have run yet, or not to its end
 		}
 		s.detach()
 		return

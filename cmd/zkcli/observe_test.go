@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // stats prints the session's counters after the commands before it; -trace

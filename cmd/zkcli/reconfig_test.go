@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // TestReconfig runs zkcli's reconfig against a real 3-server ensemble, as
@@ -22,7 +22,7 @@ func TestReconfig(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-server ensemble")
 	}
-	ens := zktest.StartEnsemble(t, 3)
+	ens := zktest.NewEnsemble(t, 3, zktest.WithReconfig())
 	// zkcli talks to the leader, a member all along; the server that
 	// comes and goes is a follower.
 	leader, followers := ens.Roles()
@@ -30,7 +30,7 @@ func TestReconfig(t *testing.T) {
 	stay := []*zktest.Server{leader, followers[1]}
 	h := client(t, leader)
 	dir := t.TempDir()
-	all := writeFile(t, dir, "all.cfg", "# the ensemble\n"+strings.Join(zktest.Members(ens.Servers...), "\n")+"\n")
+	all := writeFile(t, dir, "all.cfg", "# the ensemble\n"+strings.Join(zktest.Members(ens.Servers()...), "\n")+"\n")
 	none := writeFile(t, dir, "none.cfg", "# no server\nversion=1\n")
 
 	// committed reads the configuration node: its text, parsed, and its
@@ -62,9 +62,9 @@ func TestReconfig(t *testing.T) {
 		err     string
 	}{
 		{name: "remove", command: "reconfig -remove " + strconv.Itoa(moved.ID()), want: stay},
-		{name: "add", command: "reconfig -add " + moved.ServerSpec(), want: ens.Servers},
+		{name: "add", command: "reconfig -add " + moved.ServerSpec(), want: ens.Servers()},
 		{name: "members", command: "reconfig -members " + strings.Join(zktest.Members(stay...), ","), want: stay},
-		{name: "file", command: "reconfig -s -v $V -file " + all, want: ens.Servers, stat: true},
+		{name: "file", command: "reconfig -s -v $V -file " + all, want: ens.Servers(), stat: true},
 		{name: "stale-version", command: fmt.Sprintf("reconfig -v %x -remove %d", initial.Version, moved.ID()), err: "version No is not valid : \n"},
 		{name: "empty-members", command: "reconfig -members ''", err: emptyMembership},
 		{name: "file-without-servers", command: "reconfig -file " + none, err: emptyMembership},

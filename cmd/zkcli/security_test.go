@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 func TestSecurityFlags(t *testing.T) {
@@ -192,8 +192,8 @@ var logLines = regexp.MustCompile(`(?m)^time=.*\n`)
 // knows the SASL user alice.
 func TestSecureServer(t *testing.T) {
 	ca := zktest.NewCA(t, "zkcli test CA")
-	srv := zktest.Standalone(t,
-		zktest.WithTLS(zktest.ServerTLS{
+	srv := zktest.NewServer(t,
+		zktest.WithServerTLS(zktest.ServerTLS{
 			Cert:       ca.ServerCert(t, zktest.CertOptions{Hosts: []string{"127.0.0.1", "localhost"}}),
 			ClientCA:   ca,
 			ClientAuth: zktest.ClientAuthWant,

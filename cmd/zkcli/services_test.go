@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/discovery"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // testServices lists a registry that recipe/discovery wrote: the JSON

@@ -41,11 +41,16 @@ type shell struct {
 	printWatches atomic.Bool
 	onState      func() // the terminal redraws its prompt; may be nil
 
+	// saveMu is held while the -clientid file is written, so that the
+	// exit, which saves the session too, waits for a write the watcher
+	// has begun rather than end the process in the middle of it.
+	saveMu  sync.Mutex
+	savedID int64 // the session id last written to cfg.clientIDFile
+
 	mu       sync.Mutex
 	h        *zhandle.Handle // nil once closed
 	host     string          // connect string of h
 	unwaited bool            // batch mode: h's session is to be waited for before a command needs it
-	savedID  int64           // the session id last written to cfg.clientIDFile
 	history  map[int]string  // this session's commands by number (history, redo)
 	count    int             // number of commands run, the prompt's counter
 	wexisted *eventPrinter   // the watcher of wexists
@@ -282,14 +287,14 @@ func (s *shell) saveClientID(id zhandle.ClientID) {
 	if s.cfg.clientIDFile == "" {
 		return
 	}
-	s.mu.Lock()
-	fresh := id.SessionID != s.savedID
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if id.SessionID == s.savedID {
+		return
+	}
 	s.savedID = id.SessionID
-	s.mu.Unlock()
-	if fresh {
-		if err := writeClientID(s.cfg.clientIDFile, id); err != nil {
-			fmt.Fprintf(s.errOut, "saving the session id: %v\n", err)
-		}
+	if err := writeClientID(s.cfg.clientIDFile, id); err != nil {
+		fmt.Fprintf(s.errOut, "saving the session id: %v\n", err)
 	}
 }
 

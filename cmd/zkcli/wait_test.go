@@ -7,23 +7,25 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/fakeserver"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // noSession starts the error of a batch run that no server served.
 const noSession = "Could not establish a session with "
 
 // TestBatchWaitsForSession starts zkcli together with a server, in each of
-// the batch forms, up to 20 times within a time budget: while the JVM
-// starts, connections are refused, then accepted and closed, or left
-// unanswered, before the server serves sessions; zkcli waits for the
-// session and every command succeeds.
+// the batch forms, up to 20 times within a time budget (once each under
+// -short): while the JVM starts, connections are refused, then accepted
+// and closed, or left unanswered, before the server serves sessions; zkcli
+// waits for the session and every command succeeds.
 func TestBatchWaitsForSession(t *testing.T) {
-	const (
-		runs   = 20
-		budget = 25 * time.Second // a run takes 1 to 3 s here, mostly the JVM's start
-	)
-	srv := zktest.Standalone(t)
+	const budget = 25 * time.Second // a run takes 0.5 to 2 s here, mostly the JVM's start
+	runs := 20
+	if testing.Short() {
+		runs = 3
+	}
+	srv := zktest.NewServer(t)
 	forms := []struct {
 		name  string
 		stdin string
@@ -62,8 +64,8 @@ func TestBatchWaitsForSession(t *testing.T) {
 // without waiting.
 func TestBatchNoServer(t *testing.T) {
 	const timeout = time.Second
-	closer := zktest.NewFakeServer(t)
-	closer.SetDefault(func(*zktest.FakeConn) {}) // the connection is closed when the script returns
+	closer := fakeserver.New(t)
+	closer.SetDefault(func(*fakeserver.Conn) {}) // the connection is closed when the script returns
 	servers := "127.0.0.1:1," + closer.Addr()
 	failure := noSession + "127.0.0.1:1, " + closer.Addr() + " within 1s: KeeperErrorCode = ConnectionLoss\n"
 	versionLine := "ZooKeeper CLI version: zkloop zkcli " + version() + "\n"

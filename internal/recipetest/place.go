@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // A Place is one test's corner of a server: a chroot of its own, which
@@ -101,17 +102,14 @@ func RunInPlaces(t *testing.T, tests []PlaceTest) {
 	}
 }
 
-// StartCurator prepares an interop test with Apache Curator: it skips it
-// under -short (it starts a JVM), starts a server (Start) and the Curator
-// driver (zktest.StartCurator), and connects a Curator client of each
-// name given to a Place of the test's, with SessionTimeout.
-func StartCurator(t *testing.T, clients ...string) (*zktest.Curator, *Place) {
+// StartCurator prepares an interop test with Apache Curator: it starts the
+// Curator driver (curator.Start, which skips the test under -short) and a
+// server (Start), and connects a Curator client of each name given to a
+// Place of the test's, with SessionTimeout.
+func StartCurator(t *testing.T, clients ...string) (*curator.Driver, *Place) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a JVM running Curator")
-	}
+	cur := curator.Start(t)
 	pl := NewPlace(t, Start(t))
-	cur := zktest.StartCurator(t)
 	for _, name := range clients {
 		cur.NewClient(name, pl.Server.Addr()+pl.Chroot, SessionTimeout)
 	}

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 const (
@@ -35,11 +35,11 @@ const (
 
 // Start starts a standalone server for a package's real-server tests,
 // sweeping empty containers every ContainerCheckInterval. It skips the
-// test without a server here (fails under CI), as zktest.Standalone does.
+// test without a server here (fails under CI), as zktest.NewServer does.
 func Start(t testing.TB) *zktest.Server {
 	t.Helper()
-	return zktest.Standalone(t, zktest.WithJVMFlags(
-		"-Dznode.container.checkIntervalMs="+strconv.Itoa(int(ContainerCheckInterval.Milliseconds()))))
+	return zktest.NewServer(t, zktest.WithSystemProperty(
+		"znode.container.checkIntervalMs", strconv.Itoa(int(ContainerCheckInterval.Milliseconds()))))
 }
 
 // chrootSeq makes chroots unique across tests and -count repetitions.
@@ -128,17 +128,22 @@ func WaitChildren(t testing.TB, h *zhandle.Handle, dir string, n int) []string {
 	t.Helper()
 	var children []string
 	WatchUntil(t, fmt.Sprintf("%d children of %s", n, dir), func(ctx context.Context, w zhandle.Watcher) (bool, error) {
-		var err error
-		children, err = h.WGetChildren(ctx, dir, w)
-		if errors.Is(err, zhandle.ErrNoNode) {
+		for {
+			var err error
+			children, err = h.WGetChildren(ctx, dir, w)
+			if !errors.Is(err, zhandle.ErrNoNode) {
+				return err == nil && len(children) == n, err
+			}
+			// A missing dir leaves no child watch: watch for its
+			// creation, or, created meanwhile, list it again at once
+			// (its exists watch would miss a child).
 			children = nil
-			if _, err = h.WExists(ctx, dir, w); err == nil {
-				return false, nil // created meanwhile: list again at once
-			} else if errors.Is(err, zhandle.ErrNoNode) {
-				err = nil // watched for its creation
+			if _, err = h.WExists(ctx, dir, w); errors.Is(err, zhandle.ErrNoNode) {
+				return n == 0, nil
+			} else if err != nil {
+				return false, err
 			}
 		}
-		return err == nil && len(children) == n, err
 	})
 	slices.Sort(children)
 	return children

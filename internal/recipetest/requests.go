@@ -3,9 +3,9 @@ package recipetest
 import (
 	"testing"
 
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // Request is one request a client sent, as a Proxy recorded it: its

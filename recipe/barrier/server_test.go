@@ -9,10 +9,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/barrier"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 func TestMain(m *testing.M) { recipetest.Main(m) }
@@ -129,7 +129,7 @@ func testBarrierSpuriousWakeUp(t *testing.T, pl *recipetest.Place) {
 func reconnectAndLook(t *testing.T, h *zhandle.Handle, p *zktest.Proxy, op serialize.OpCode) {
 	t.Helper()
 	reconnected := recipetest.Reaching(t, h, zhandle.StateConnected)
-	p.Reset()
+	p.Cut()
 	recipetest.Receive(t, reconnected, "the reconnection")
 	p.RecordClientFrames()
 	looked(t, h, p, op)

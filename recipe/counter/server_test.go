@@ -208,7 +208,7 @@ func testSharedCountReconnect(t *testing.T, pl *recipetest.Place) {
 	defer stop()
 	suspended := recipetest.Reaching(t, h, zhandle.StateConnecting)
 	p.Refuse(true)
-	p.Reset()
+	p.Cut()
 	recipetest.Receive(t, suspended, "the loss of the connection")
 	if err := started(t, pl.Connect(), 0).SetCount(recipetest.Context(t), 42); err != nil {
 		t.Fatal(err)

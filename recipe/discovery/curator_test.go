@@ -8,13 +8,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/discovery"
 	"github.com/zkloop/zkloop/zhandle"
 )
 
-// details is the payload bean of the Curator driver (zktest.CuratorPayloadClass).
+// details is the payload bean of the Curator driver (curator.PayloadClass).
 type details struct {
 	Description string `json:"description"`
 	Weight      int    `json:"weight"`
@@ -22,7 +22,7 @@ type details struct {
 
 // curatorDo runs a driver command, failing the test otherwise, and
 // decodes its result into out unless out is nil.
-func curatorDo(t *testing.T, cur *zktest.Curator, out any, cmd string, args ...string) {
+func curatorDo(t *testing.T, cur *curator.Driver, out any, cmd string, args ...string) {
 	t.Helper()
 	if err := cur.DoJSON(recipetest.Context(t), out, cmd, args...); err != nil {
 		t.Fatalf("curator %s %q: %v", cmd, args, err)
@@ -54,7 +54,7 @@ func TestCurator(t *testing.T) {
 	ctx := recipetest.Context(t)
 
 	t.Run("Go to Java", func(t *testing.T) {
-		payload, err := discovery.NewPayload(zktest.CuratorPayloadClass, details{"go side", 3})
+		payload, err := discovery.NewPayload(curator.PayloadClass, details{"go side", 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestCurator(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := discovery.ServiceInstance{Name: "jsvc", ID: "java-1", Address: "10.1.2.3", Port: 8080, SSLPort: 8443,
-			Payload:             json.RawMessage(`{"@class":"` + zktest.CuratorPayloadClass + `","description":"java side","weight":5}`),
+			Payload:             json.RawMessage(`{"@class":"` + curator.PayloadClass + `","description":"java side","weight":5}`),
 			RegistrationTimeUTC: 1700000000000, URISpec: &spec}
 		got, err := d.QueryForInstance(ctx, "jsvc", "java-1")
 		if diff := cmp.Diff(want, got); diff != "" || err != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/discovery"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 func TestMain(m *testing.M) { recipetest.Main(m) }
@@ -291,7 +291,7 @@ func testReregisterAfterReconnect(t *testing.T, z *recipetest.Place) {
 	register(t, d, api("a1", 1))
 	suspended := recipetest.Reaching(t, h, zhandle.StateConnecting)
 	p.Refuse(true)
-	p.Reset()
+	p.Cut()
 	recipetest.Receive(t, suspended, "the loss of the connection")
 	if err := other.Delete(recipetest.Context(t), base+"/api/a1", -1); err != nil {
 		t.Fatal(err)
@@ -303,31 +303,12 @@ func testReregisterAfterReconnect(t *testing.T, z *recipetest.Place) {
 	}
 }
 
-// expire ends the session of h, which goes through p, from the server's
-// side: while p holds h back, another handle takes the session over and
-// closes it, so that h's reconnection finds it expired.
-func expire(t *testing.T, z *recipetest.Place, h *zhandle.Handle, p *zktest.Proxy) {
-	t.Helper()
-	expired := recipetest.Reaching(t, h, zhandle.StateExpiredSession)
-	p.Blackhole()
-	defer p.Resume()
-	thief, err := zhandle.Init(z.Server.Addr()+z.Chroot, nil, recipetest.SessionTimeout, zhandle.WithClientID(h.ClientID()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := thief.WaitConnected(recipetest.Context(t)); err != nil {
-		t.Fatal(err)
-	}
-	_ = thief.Close() // Close always returns nil
-	p.Resume()
-	recipetest.Receive(t, expired, "the session's expiry")
-}
-
 // After the session expired, Reattach registers everything on the new
 // session, and the providers follow.
 func testReattachAfterExpiry(t *testing.T, z *recipetest.Place) {
-	h, px := z.ConnectViaProxy(recipetest.SessionTimeout)
+	h := z.Connect()
 	observer := z.Connect()
+	expired := recipetest.Reaching(t, h, zhandle.StateExpiredSession)
 	d := registry(t, h)
 	ctx := recipetest.Context(t)
 	dynamic := register(t, d, api("a1", 1))
@@ -340,7 +321,8 @@ func testReattachAfterExpiry(t *testing.T, z *recipetest.Place) {
 	}
 	changes, stop := p.Subscribe()
 	defer stop()
-	expire(t, z, h, px)
+	zktest.ExpireSession(t, h)
+	recipetest.Receive(t, expired, "the session's expiry")
 	recipetest.WaitChildren(t, observer, base+"/api", 1) // the ephemeral one went with the session
 	h2 := z.Connect()
 	if err := d.Reattach(ctx, h2); err != nil {

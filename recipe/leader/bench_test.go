@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/leader"
 	"github.com/zkloop/zkloop/zhandle"
 )
@@ -62,7 +62,7 @@ func BenchmarkLatchHandoff(b *testing.B) {
 // behind the Go leader.
 func BenchmarkLatchHandoffToJava(b *testing.B) {
 	srv := recipetest.Start(b)
-	cur := zktest.StartCurator(b)
+	cur := curator.Start(b)
 	cur.NewClient("bench", srv.Addr(), curatorSession)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -83,7 +83,7 @@ func BenchmarkLatchHandoffToJava(b *testing.B) {
 		}
 		recipetest.WaitChildren(b, observer, dir, 2)
 		b.StartTimer()
-		before := zktest.MonotonicNanos()
+		before := curator.MonotonicNanos()
 		if err := l.Close(); err != nil {
 			b.Fatal(err)
 		}

@@ -11,11 +11,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe"
 	"github.com/zkloop/zkloop/recipe/leader"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // curatorSession is the session timeout of every participant, Go or Java,
@@ -29,7 +30,7 @@ func TestCurator(t *testing.T) {
 		t.Skip("starts a JVM and expires sessions: runs without -short")
 	}
 	srv := recipetest.Start(t)
-	cur := zktest.StartCurator(t)
+	cur := curator.Start(t)
 	// No chroot: the Java clients connect to the server itself.
 	s := &recipetest.Site{Srv: srv, Hosts: srv.Addr()}
 	for _, client := range []string{"c1", "c2", "c3"} {
@@ -45,7 +46,7 @@ func TestCurator(t *testing.T) {
 
 // A change is the beginning or the end of a participant's leadership, as
 // the participant itself saw it, at a time on the clock of
-// zktest.MonotonicNanos, which Java's System.nanoTime shares.
+// curator.MonotonicNanos, which Java's System.nanoTime shares.
 type change struct {
 	who     string // the participant's id
 	leading bool
@@ -63,7 +64,7 @@ type timeline struct {
 
 // newTimeline returns a timeline with the changes of the Curator's
 // latches or selectors named, which are named after their ids.
-func newTimeline(t *testing.T, cur *zktest.Curator, java ...string) *timeline {
+func newTimeline(t *testing.T, cur *curator.Driver, java ...string) *timeline {
 	tl := &timeline{added: make(chan struct{}, 1)}
 	tl.pump(t, cur, java)
 	return tl
@@ -119,7 +120,7 @@ func ended(who string) func(change) bool {
 // follow records the changes of a Go latch, at the moment it changes.
 func (tl *timeline) follow(l *leader.Latch, id string) {
 	leader.SetObserver(l, func(leading bool, node string) {
-		tl.add(change{who: id, leading: leading, node: node, nanos: zktest.MonotonicNanos()})
+		tl.add(change{who: id, leading: leading, node: node, nanos: curator.MonotonicNanos()})
 	})
 }
 
@@ -127,7 +128,7 @@ func (tl *timeline) follow(l *leader.Latch, id string) {
 // selectors named until the test ends. Java emits an event right after
 // the change (LeaderLatchListener), or inside takeLeadership for a
 // selector.
-func (tl *timeline) pump(t *testing.T, cur *zktest.Curator, java []string) {
+func (tl *timeline) pump(t *testing.T, cur *curator.Driver, java []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() {
@@ -194,7 +195,7 @@ type javaParticipant struct {
 	IsLeader bool   `json:"isLeader"`
 }
 
-func do(t *testing.T, cur *zktest.Curator, out any, cmd string, args ...string) {
+func do(t *testing.T, cur *curator.Driver, out any, cmd string, args ...string) {
 	t.Helper()
 	if err := cur.DoJSON(recipetest.Context(t), out, cmd, args...); err != nil {
 		t.Fatalf("%s %q: %v", cmd, args, err)
@@ -203,7 +204,7 @@ func do(t *testing.T, cur *zktest.Curator, out any, cmd string, args ...string) 
 
 // views compares what every participant of the election reports, Go and
 // Java: each one's leader, and the participants, in the same order.
-func views(t *testing.T, cur *zktest.Curator, goViews []*leader.Latch, javaViews []string) (leaderID string, ids []string) {
+func views(t *testing.T, cur *curator.Driver, goViews []*leader.Latch, javaViews []string) (leaderID string, ids []string) {
 	t.Helper()
 	ctx := recipetest.Context(t)
 	ps, err := goViews[0].Participants(ctx)
@@ -249,7 +250,7 @@ func views(t *testing.T, cur *zktest.Curator, goViews []*leader.Latch, javaViews
 // overlap; the one exception allowed is a leader killed from outside,
 // which cannot know before the server drops its connection and must learn
 // within the session timeout.
-func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *zktest.Curator, tl *timeline) {
+func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *curator.Driver, tl *timeline) {
 	const path, kills = "/latch-mixed", 6
 	observer := s.Connect(t)
 	javaClients := map[string]string{"java-1": "c1", "java-2": "c2"}
@@ -309,7 +310,7 @@ func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *zktest.Curator, tl 
 	goCloses := false // Go leaders are killed and closed in turn
 	for range kills {
 		from := tl.mark()
-		at := zktest.MonotonicNanos()
+		at := curator.MonotonicNanos()
 		switch l := goLatches[current.who]; {
 		case l == nil:
 			killedAt[current.node] = at
@@ -323,8 +324,8 @@ func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *zktest.Curator, tl 
 		default:
 			killedAt[current.node] = at
 			p := goProxies[current.who]
-			p.Refuse(true) // so that it cannot take its session back
-			s.Kill(t, goHandles[current.who])
+			p.Refuse(true) // so that it cannot take its session back meanwhile
+			zktest.ExpireSession(t, goHandles[current.who])
 			tl.wait(t, from, current.who+"'s end", ended(current.who))
 			p.Refuse(false)
 			joinGo(current.who, connectGo(current.who))
@@ -370,15 +371,15 @@ func testCuratorLatch(t *testing.T, s *recipetest.Site, cur *zktest.Curator, tl 
 // two at once, as timed inside the lead functions, within the lock. Each
 // side lists the other's ids; the Java one without an id shows as its IP
 // address.
-func testCuratorSelector(t *testing.T, s *recipetest.Site, cur *zktest.Curator, tl *timeline) {
+func testCuratorSelector(t *testing.T, s *recipetest.Site, cur *curator.Driver, tl *timeline) {
 	const path, turns = "/selector-mixed", 9
 	ctx := recipetest.Context(t)
 	observer := s.Connect(t)
 	ls := newLeads()
 	lead := ls.fn("go-sel")
 	sel := leader.NewSelector(s.Connect(t), path, "go-sel", func(ctx context.Context) {
-		tl.add(change{who: "go-sel", leading: true, nanos: zktest.MonotonicNanos()})
-		defer func() { tl.add(change{who: "go-sel", nanos: zktest.MonotonicNanos()}) }()
+		tl.add(change{who: "go-sel", leading: true, nanos: curator.MonotonicNanos()})
+		defer func() { tl.add(change{who: "go-sel", nanos: curator.MonotonicNanos()}) }()
 		lead(ctx)
 	}, leader.WithAutoRequeue())
 	queue := []string{"java-sel", "go-sel", "java-noid"}
@@ -431,7 +432,7 @@ func testCuratorSelector(t *testing.T, s *recipetest.Site, cur *zktest.Curator, 
 // participants checks that the Go Selector and Curator list the same
 // participants of the mixed selector election, led by java-sel, and that
 // the Java participant without an id shows as an IP address.
-func participants(t *testing.T, ctx context.Context, cur *zktest.Curator, sel *leader.Selector) {
+func participants(t *testing.T, ctx context.Context, cur *curator.Driver, sel *leader.Selector) {
 	t.Helper()
 	ps, err := sel.Participants(ctx)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/zkloop/zkloop/recipe/leader"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 const dir = "/election"
@@ -361,7 +362,7 @@ func testLatchLostBeforeServerExpiry(t *testing.T, s *recipetest.Site) {
 			heirElected := elected(t, heir)
 			deleted := deletion(t, s.Connect(t), l.Node())
 			events := sessionEvents(t, h) // told after the latch's Tracker
-			p.Blackhole()
+			p.Stall()
 			waitState(t, events, zhandle.StateConnecting) // SUSPENDED
 			if ended := isClosed(term); ended != (policy == recipe.StandardErrorPolicy) {
 				t.Errorf("leadership ended at SUSPENDED: %v", ended)
@@ -391,7 +392,7 @@ func testLatchReconnect(t *testing.T, s *recipetest.Site) {
 			term := await(t, l)
 			node := l.Node()
 			events := sessionEvents(t, h)
-			p.Reset()
+			p.Cut()
 			waitState(t, events, zhandle.StateConnected) // RECONNECTED was delivered before
 			if ended := isClosed(term); ended != (policy == recipe.StandardErrorPolicy) {
 				t.Errorf("leadership ended by a connection loss: %v", ended)
@@ -435,8 +436,8 @@ func testLatchSessionKilled(t *testing.T, s *recipetest.Site) {
 	term := await(t, l)
 	heirElected := elected(t, start(t, leader.NewLatch(s.Connect(t), dir, "heir")))
 	killed := time.Now()
-	p.Refuse(true) // so that it cannot take its session back
-	s.Kill(t, h)
+	p.Refuse(true) // so that it cannot take its session back meanwhile
+	zktest.ExpireSession(t, h)
 	recipetest.Receive(t, term, "the end of the leadership")
 	p.Refuse(false)
 	if took := recipetest.Receive(t, heirElected, "the next leader").Sub(killed); took >= recipetest.SessionTimeout {

@@ -142,7 +142,7 @@ func testSelectorCancel(t *testing.T, s *recipetest.Site) {
 				leader.WithErrorPolicy(policy), leader.WithAutoRequeue()))
 			tn := ls.next(t, "a")
 			events := sessionEvents(t, h)
-			p.Reset()
+			p.Cut()
 			waitState(t, events, zhandle.StateConnected) // the lock's RECONNECTED was delivered before
 			if cancelled := tn.ctx.Err() != nil; cancelled != (policy == recipe.StandardErrorPolicy) {
 				t.Errorf("context cancelled by a connection loss: %v", cancelled)

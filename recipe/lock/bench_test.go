@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe/lock"
 	"github.com/zkloop/zkloop/serialize"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 // An uncontended Lock and Unlock, back to back on one session, and the
@@ -18,7 +19,7 @@ func BenchmarkMutexUncontended(b *testing.B) {
 	// A server of its own: no chroot, whose paths cost an allocation a
 	// request, and containers swept every minute as by default, so that the
 	// lock's directory stays between cycles.
-	srv := zktest.Standalone(b)
+	srv := zktest.NewServer(b)
 	ctx := context.Background()
 
 	p := zktest.NewProxy(b, srv.Addr())
@@ -58,7 +59,7 @@ func lockUnlock(b *testing.B, ctx context.Context, m *lock.Mutex) {
 // one hand-off: the holder's delete, the waiter's notification, its
 // listing, its claim.
 func BenchmarkMutexHandoff(b *testing.B) {
-	srv := zktest.Standalone(b)
+	srv := zktest.NewServer(b)
 	hosts := srv.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -107,8 +108,8 @@ func BenchmarkMutexHandoff(b *testing.B) {
 // JVM) taking turns on one lock, each queueing again as soon as it
 // releases: an op is one hold, handed over from the other language.
 func BenchmarkMutexHandoffJava(b *testing.B) {
-	srv := zktest.Standalone(b)
-	cur := zktest.StartCurator(b)
+	srv := zktest.NewServer(b)
+	cur := curator.Start(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cur.NewClient("bench", srv.Addr(), recipetest.SessionTimeout)

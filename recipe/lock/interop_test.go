@@ -11,18 +11,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zkloop/zkloop/internal/curator"
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe"
 	"github.com/zkloop/zkloop/recipe/lock"
 	"github.com/zkloop/zkloop/zhandle"
 )
 
 // TestCuratorInterop has Go and Java (Apache Curator 5.4, in a JVM driven
-// by zktest.Curator) contend for the same locks on one server.
+// by curator.Driver) contend for the same locks on one server.
 func TestCuratorInterop(t *testing.T) {
+	cur := curator.Start(t) // first: it skips under -short
 	srv := recipetest.Start(t)
-	cur := zktest.StartCurator(t)
 	for _, tt := range []struct {
 		name string
 		test func(*testing.T, *interop)
@@ -44,7 +44,7 @@ func TestCuratorInterop(t *testing.T) {
 // there.
 type interop struct {
 	*site
-	cur    *zktest.Curator
+	cur    *curator.Driver
 	ctx    context.Context
 	prefix string // of the test's names in the JVM
 }
@@ -97,7 +97,7 @@ func (it *interop) acquire(name string, timeout ...time.Duration) acquired {
 type loop struct {
 	who       string
 	exclusive bool // a writer, or a mutex holder
-	holds     []zktest.CuratorHold
+	holds     []curator.Hold
 }
 
 // javaLoop runs Curator's lock.loop in the background.
@@ -129,7 +129,7 @@ func (it *interop) goLoop(who string, exclusive bool, h *zhandle.Handle, n int, 
 				if err != nil {
 					return err
 				}
-				hold := zktest.CuratorHold{Node: node}
+				hold := curator.Hold{Node: node}
 				if hold.Enter, err = ticket(it.ctx, h, tickets, who+" enter"); err != nil {
 					return err
 				}
@@ -201,7 +201,7 @@ func collect(t *testing.T, n int, results ...<-chan loopResult) []loop {
 type span struct {
 	who         string
 	exclusive   bool
-	hold        zktest.CuratorHold
+	hold        curator.Hold
 	enter, exit int64
 }
 

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 func TestMain(m *testing.M) { recipetest.Main(m) }

@@ -12,11 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zkloop/zkloop/internal/recipetest"
-	"github.com/zkloop/zkloop/internal/zktest"
 	"github.com/zkloop/zkloop/recipe"
 	"github.com/zkloop/zkloop/recipe/lock"
 	"github.com/zkloop/zkloop/serialize"
 	"github.com/zkloop/zkloop/zhandle"
+	"github.com/zkloop/zkloop/zktest"
 )
 
 const dir = "/locks/x"
@@ -382,7 +382,7 @@ func cutOff(t *testing.T, ctx context.Context, observer *zhandle.Handle, m *lock
 	})); err != nil {
 		t.Fatal(err)
 	}
-	p.Blackhole()
+	p.Stall()
 	recipetest.Receive(t, m.Lost(), "Lost")
 	lostAt := time.Now()
 	if at := recipetest.Receive(t, deleted, "the server's deletion of the node"); at.Before(lostAt) {
@@ -432,7 +432,7 @@ func testErrorPolicies(t *testing.T, s *site) {
 		// Registered after the lock's own watcher: told after it.
 		events := make(chan zhandle.Event, 8)
 		remove := h.AddSessionWatcher(zhandle.WatcherFunc(func(ev zhandle.Event) { events <- ev }))
-		p.Reset()
+		p.Cut()
 		for recipetest.Receive(t, events, "the reconnection").State != zhandle.StateConnected {
 		}
 		remove()

@@ -1,0 +1,138 @@
+package zktest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zkloop/zkloop/serialize"
+)
+
+// loopback is the only address servers listen on.
+const loopback = "127.0.0.1"
+
+// handedOut remembers the ports freePort returned, so that two servers of
+// this test binary never get the same one while neither has bound it yet.
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// pickPort is freePort; tests replace it to provoke the port race.
+var pickPort = freePort
+
+// freePort returns a loopback TCP port that was free a moment ago: the kernel
+// picks it for a listener on port 0, which is closed at once. Another process
+// can take it before the server binds it; starts retry on that race.
+func freePort() (int, error) {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = make(map[int]bool)
+	}
+	for range 100 {
+		l, err := net.Listen("tcp", loopback+":0")
+		if err != nil {
+			return 0, fmt.Errorf("pick a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if err := l.Close(); err != nil {
+			return 0, fmt.Errorf("pick a free port: %w", err)
+		}
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
+		}
+	}
+	return 0, errors.New("pick a free port: the kernel keeps returning ports already handed out")
+}
+
+// fourLetter sends a four-letter command to addr and returns the whole
+// answer; the server closes the connection after answering. During startup
+// ZooKeeper 3.8 sometimes writes the answer and then fails to close the
+// connection (a NullPointerException in ZooKeeperServer.removeCnxn), so an
+// answer followed by a timeout counts as complete.
+func fourLetter(addr, cmd string, timeout time.Duration) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close() // read-only use after the write; a close error changes nothing
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return "", err
+	}
+	if _, err := io.WriteString(conn, cmd); err != nil {
+		return "", err
+	}
+	out, err := io.ReadAll(conn)
+	if len(out) > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("four-letter %q to %s: %w", cmd, addr, err)
+	}
+	return string(out), nil
+}
+
+// errNotServing is the Mode error of a server that is up but has no
+// quorum, or is still loading its database.
+var errNotServing = errors.New("server is not serving requests")
+
+// parseMode returns the value of the "Mode: " line of a srvr answer that
+// starts with the server's version, as every answer of a serving server
+// does.
+func parseMode(srvr string) (string, error) {
+	if strings.Contains(srvr, "not currently serving") {
+		return "", errNotServing
+	}
+	if !strings.HasPrefix(srvr, "Zookeeper version: ") {
+		return "", fmt.Errorf("srvr answer without the version: %q", srvr)
+	}
+	sc := bufio.NewScanner(strings.NewReader(srvr))
+	for sc.Scan() {
+		if mode, ok := strings.CutPrefix(sc.Text(), "Mode: "); ok {
+			return strings.TrimSpace(mode), nil
+		}
+	}
+	return "", fmt.Errorf("no Mode in srvr answer %q", srvr)
+}
+
+// appendFrame appends body with its length prefix to dst.
+func appendFrame(dst, body []byte) ([]byte, error) {
+	dst, start := serialize.BeginFrame(dst)
+	return serialize.FinishFrame(append(dst, body...), start, serialize.DefaultMaxBuffer)
+}
+
+// readFrame reads one length-prefixed frame and returns its body.
+func readFrame(r io.Reader) ([]byte, error) {
+	var hdr [serialize.FrameHeaderLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n, err := serialize.FrameLen(hdr[:], serialize.DefaultMaxBuffer)
+	if err != nil {
+		return nil, err
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// readRecord reads one frame and decodes its start into rec (a record of
+// package serialize).
+func readRecord(r io.Reader, rec interface{ Decode([]byte) (int, error) }) error {
+	frame, err := readFrame(r)
+	if err != nil {
+		return err
+	}
+	_, err = rec.Decode(frame)
+	return err
+}
