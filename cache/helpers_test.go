@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zkloop/zkloop/internal/testwait"
 	"github.com/zkloop/zkloop/zhandle"
 	"github.com/zkloop/zkloop/zktest"
 )
@@ -34,11 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 // testContext bounds the calls of a test.
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t testing.TB) context.Context { return testwait.Context(t, waitTimeout) }
 
 // dial connects a handle to hosts, waits for its session and closes it at
 // the end of the test.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zkloop/zkloop/internal/testwait"
 	"github.com/zkloop/zkloop/zktest"
 )
 
@@ -68,25 +69,13 @@ const (
 )
 
 // testContext bounds the calls of a test by waitTimeout.
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t testing.TB) context.Context { return testwait.Context(t, waitTimeout) }
 
 // recv receives from ch, failing the test after waitTimeout; what names
 // the value in the failure.
 func recv[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
-	timer := time.NewTimer(waitTimeout)
-	defer timer.Stop()
-	select {
-	case v := <-ch:
-		return v
-	case <-timer.C:
-		t.Fatalf("no %s within %v", what, waitTimeout)
-		panic("unreachable")
-	}
+	return testwait.Receive(t, ch, what, waitTimeout)
 }
 
 // await queues an asynchronous call and waits for its callback. It fails

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/zkloop/zkloop/internal/testwait"
 	"github.com/zkloop/zkloop/zhandle"
 )
 
@@ -23,11 +24,7 @@ const testTimeout = 30 * time.Second
 // sessionTimeout is the session timeout of the tests' handles.
 const sessionTimeout = 10 * time.Second
 
-func testContext(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testContext(t testing.TB) context.Context { return testwait.Context(t, testTimeout) }
 
 // connect opens a handle on hosts, waits for its session and closes it
 // when the test ends.

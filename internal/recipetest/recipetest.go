@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkloop/zkloop/internal/testwait"
 	"github.com/zkloop/zkloop/zhandle"
 	"github.com/zkloop/zkloop/zktest"
 )
@@ -86,25 +87,13 @@ func ConnectTimeout(t testing.TB, hosts string, timeout time.Duration, opts ...z
 }
 
 // Context returns a context that ends after Timeout or with the test.
-func Context(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func Context(t testing.TB) context.Context { return testwait.Context(t, Timeout) }
 
 // Receive waits up to Timeout for a value on ch, failing the test
 // otherwise; what names the value in the failure.
 func Receive[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
-	timer := time.NewTimer(Timeout)
-	defer timer.Stop()
-	select {
-	case v := <-ch:
-		return v
-	case <-timer.C:
-		t.Fatalf("no %s within %v", what, Timeout)
-		panic("unreachable")
-	}
+	return testwait.Receive(t, ch, what, Timeout)
 }
 
 // Children returns the children of dir, sorted as strings; none when dir
