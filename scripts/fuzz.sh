@@ -17,6 +17,10 @@ crashers() { # crashers PKG NAME: number of saved failing inputs
 for list in $(find . -name FUZZ_TARGETS -not -path './.git/*' | sort); do
 	pkg=$(dirname "$list")
 	for name in $(grep -v '^[[:space:]]*#' "$list"); do
+		if ! grep -qs "^func $name(" "$pkg"/*_test.go; then
+			echo "fuzz: $list names $name, which no test file of $pkg defines" >&2
+			exit 1
+		fi
 		cmd=("$go" test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime 1s "$pkg")
 		echo "${cmd[*]}"
 		before=$(crashers "$pkg" "$name")
