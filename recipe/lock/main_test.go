@@ -41,6 +41,7 @@ func TestRealServer(t *testing.T) {
 		{"SemaphoreBound", testSemaphoreBound},
 		{"SemaphoreLease", testSemaphoreLease},
 		{"SemaphoreOnlyHeadWatchesLeases", testSemaphoreOnlyHeadWatchesLeases},
+		{"SemaphoreTryAcquire", testSemaphoreTryAcquire},
 		{"NothingLeftAfterClose", testNothingLeftAfterClose},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, newSite(t, srv)) })

@@ -59,19 +59,32 @@ type Lease struct {
 // without a lease, the nodes it made are deleted. A ctx already done sends
 // nothing.
 func (s *Semaphore) Acquire(ctx context.Context) (*Lease, error) {
+	return s.acquire(ctx, false)
+}
+
+// TryAcquire takes a lease if one is free and no other acquirer is ahead
+// of it in the semaphore's lock, and returns nil otherwise, without
+// waiting (Curator's acquire with a zero wait). Like Acquire, it leaves no
+// node behind when it gets no lease; ctx bounds the requests it sends.
+func (s *Semaphore) TryAcquire(ctx context.Context) (*Lease, error) {
+	return s.acquire(ctx, true)
+}
+
+// acquire is Acquire, or with try TryAcquire.
+func (s *Semaphore) acquire(ctx context.Context, try bool) (*Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if s.max < 1 {
 		return nil, fmt.Errorf("%w: a semaphore of %d leases", zhandle.ErrBadArguments, s.max)
 	}
-	lk, err := s.locks.acquire(ctx, false)
-	if err != nil {
-		return nil, err
+	lk, err := s.locks.acquire(ctx, try)
+	if lk == nil {
+		return nil, err // with try and no error: another acquirer is ahead
 	}
 	defer func() { _ = lk.release() }() // only we held it: it cannot matter that it was lost
 	hd := newHold(s.leases.h, s.leases.cfg.policy)
-	if err := s.waitLease(ctx, hd); err != nil {
+	if held, err := s.waitLease(ctx, hd, try); !held {
 		_ = hd.release() // never claimed
 		return nil, err
 	}
@@ -79,30 +92,32 @@ func (s *Semaphore) Acquire(ctx context.Context) (*Lease, error) {
 }
 
 // waitLease creates hd's lease node and waits until the leases are few
-// enough.
-func (s *Semaphore) waitLease(ctx context.Context, hd *hold) error {
+// enough, or, with try, looks once.
+func (s *Semaphore) waitLease(ctx context.Context, hd *hold, try bool) (bool, error) {
 	c := &s.leases
 	if err := c.create(ctx, hd); err != nil {
-		return err
+		return false, err
 	}
 	for {
 		hd.wake.drain()
 		children, err := c.list(ctx, hd.wake)
 		if err != nil {
-			return err
+			return false, err
 		}
 		ours := slices.Index(children, hd.path[strings.LastIndexByte(hd.path, '/')+1:])
 		switch {
 		case ours < 0 || hd.owner != c.h.ClientID().SessionID:
 			if err := c.create(ctx, hd); err != nil { // our lease is gone: make another
-				return err
+				return false, err
 			}
 			continue
 		case len(children) <= s.max && hd.claim():
-			return nil
+			return true, nil
+		case try && len(children) > s.max:
+			return false, nil
 		}
 		if err := hd.wake.sleep(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 }

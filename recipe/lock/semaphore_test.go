@@ -165,3 +165,56 @@ func testSemaphoreOnlyHeadWatchesLeases(t *testing.T, s *site) {
 		succeeds(t, a, "an Acquire after the release")
 	}
 }
+
+// TryAcquire takes a free lease, and returns none without waiting when
+// the leases are taken or an acquirer is ahead in the lock, leaving no
+// node behind.
+func testSemaphoreTryAcquire(t *testing.T, s *site) {
+	ctx := recipetest.Context(t)
+	h := s.connect()
+	first, err := lock.NewSemaphore(h, semDir, 1).TryAcquire(ctx)
+	if err != nil || first == nil {
+		t.Fatalf("TryAcquire of a free lease = %v, %v; want a lease", first, err)
+	}
+	other := lock.NewSemaphore(s.connect(), semDir, 1)
+	tryNone := func(why string, leases, locks int) {
+		t.Helper()
+		if l, err := other.TryAcquire(ctx); l != nil || err != nil {
+			t.Fatalf("TryAcquire when %s = %v, %v; want no lease and no error", why, l, err)
+		}
+		recipetest.WaitChildren(t, h, semDir+"/leases", leases)
+		recipetest.WaitChildren(t, h, semDir+"/locks", locks)
+	}
+	tryNone("the lease is taken", 1, 0)
+
+	var second atomic.Pointer[lock.Lease]
+	waiting := background(func() error {
+		l, err := lock.NewSemaphore(s.connect(), semDir, 1).Acquire(ctx)
+		second.Store(l)
+		return err
+	})
+	recipetest.WaitChildren(t, h, semDir+"/leases", 2) // it holds the lock and waits
+	tryNone("an acquirer is ahead", 2, 1)
+	pending(t, waiting, "an Acquire beyond the maximum")
+
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	succeeds(t, waiting, "the Acquire after the release")
+	if err := second.Load().Release(); err != nil {
+		t.Fatal(err)
+	}
+	recipetest.WaitChildren(t, h, semDir+"/leases", 0)
+	last, err := other.TryAcquire(ctx)
+	if err != nil || last == nil {
+		t.Fatalf("TryAcquire after every release = %v, %v; want a lease", last, err)
+	}
+	if err := last.Release(); err != nil {
+		t.Error(err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if l, err := other.TryAcquire(done); l != nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("TryAcquire on a done context = %v, %v; want context.Canceled", l, err)
+	}
+}
