@@ -30,6 +30,7 @@ func TestRealServer(t *testing.T) {
 	t.Run("close", func(t *testing.T) { testClose(t, srv) })
 	t.Run("large-tree", func(t *testing.T) { testLargeTree(t, srv) })
 	t.Run("large-data", func(t *testing.T) { testLargeData(t, srv) })
+	t.Run("too-large-to-read", func(t *testing.T) { testTooLargeToRead(t, srv) })
 }
 
 // A treeSpec is a tree to create: path → data, parents first.
@@ -421,9 +422,9 @@ func testLargeTree(t *testing.T, srv *zktest.Server) {
 }
 
 // testLargeData primes and follows nodes whose data, batched, makes a
-// reply larger than the handle accepts (1 MiB): the handle drops the
-// connection at the first such reply; the cache then reads those nodes one
-// per batch, and batches the later reads by the lengths it learnt.
+// reply larger than the handle accepts (1 MiB): the first such batch fails
+// with ErrMarshalling; the cache then reads those nodes one per batch, and
+// batches the later reads by the lengths it learnt.
 func testLargeData(t *testing.T, srv *zktest.Server) {
 	addr := chroot(t, srv.Addr())
 	w := dial(t, addr)
@@ -450,5 +451,42 @@ func testLargeData(t *testing.T, srv *zktest.Server) {
 	}
 	if diff := cmp.Diff(digest(serverTree(t, w, "/r")), digest(cacheTree(c, "/r"))); diff != "" {
 		t.Errorf("cache (-server +cache):\n%s", diff)
+	}
+}
+
+// testTooLargeToRead caches a subtree with a node whose data is larger
+// than the cache's handle accepts (WithMaxFrame): that node is left out,
+// the others are cached, and the cache goes on following changes on the
+// same connection.
+func testTooLargeToRead(t *testing.T, srv *zktest.Server) {
+	const maxFrame = 64 << 10
+	addr := chroot(t, srv.Addr())
+	w := dial(t, addr)
+	ctx := testContext(t)
+	for _, n := range []struct {
+		path string
+		data []byte
+	}{{"/r", nil}, {"/r/small", []byte("s")}, {"/r/big", bytes.Repeat([]byte("b"), 2*maxFrame)}} {
+		_, err := w.Create(ctx, n.path, n.data, zhandle.OpenACLUnsafe, zhandle.Persistent)
+		must(t, "Create "+n.path, err)
+	}
+	h := dial(t, addr, zhandle.WithMaxFrame(maxFrame))
+	rec := newRecorder()
+	c := primed(t, h, "/r", WithListener(rec.listen))
+	if _, _, ok := c.Get("/r/big"); ok {
+		t.Error("Get(/r/big): cached a node too large for the handle")
+	}
+	if data, _, ok := c.Get("/r/small"); !ok || string(data) != "s" {
+		t.Errorf("Get(/r/small) = %q, %v; want %q", data, ok, "s")
+	}
+	n := len(rec.all())
+	_, err := w.Set(ctx, "/r/small", []byte("changed"), -1)
+	must(t, "Set", err)
+	rec.waitType(t, EventChanged, n)
+	if data, _, _ := c.Get("/r/small"); string(data) != "changed" || !c.Fresh() {
+		t.Errorf("after a change: Get(/r/small) = %q, Fresh() = %v; want %q, true", data, c.Fresh(), "changed")
+	}
+	if s := h.Stats(); s.Reconnects != 0 {
+		t.Errorf("Stats().Reconnects = %d, want 0", s.Reconnects)
 	}
 }

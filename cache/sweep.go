@@ -29,12 +29,13 @@ type readBatch struct {
 // Reads are sent in MultiRead batches of at most limit operations and
 // about maxBatchBytes of reply, estimated from the data lengths known (the
 // node's, or the mean of those read). The limit starts at initialLimit and
-// doubles with every batch answered, up to maxLimit. A reply larger than
-// the handle accepts makes it drop the connection, so the paths of a batch
-// lost with the connection become suspects, read one per batch until read;
-// the next sweep then knows their lengths. A single reply too large (the
-// children of a node with some 40,000 of them) cannot be read at all, by
-// this cache or by any client with the default jute.maxbuffer.
+// doubles with every batch answered, up to maxLimit. A batch whose reply
+// is larger than the handle accepts fails with ErrMarshalling (WithMaxFrame),
+// so its paths become suspects, read one per batch until read; the next
+// sweep then knows their lengths. A single reply too large (the children
+// of a node with some 40,000 of them, with the default maximum) cannot be
+// read at all: that read is left out with a warning, as a node that
+// cannot be read.
 const (
 	initialLimit  = 64
 	maxLimit      = 1024
@@ -192,6 +193,11 @@ func (a *applier) readReply(in *input) {
 	if in.err == nil && len(in.results) != len(b.ops) {
 		in.err = errors.New("cache: MultiRead answered a different number of operations")
 	}
+	if len(b.ops) == 1 && errors.Is(in.err, zhandle.ErrMarshalling) {
+		// One reply over the handle's maximum: a read that cannot be done.
+		in.results = []zhandle.ReadResult{{Err: in.err}}
+		in.err = nil
+	}
 	if in.err != nil {
 		a.readFailed(b, in.err)
 		return
@@ -211,15 +217,17 @@ func (a *applier) readReply(in *input) {
 	}
 }
 
-// readFailed handles a batch that failed as a whole. A connection
-// problem ends the epoch (the session event follows) or is retried;
-// anything else means the cache cannot work.
+// readFailed handles a batch that failed as a whole. A reply over the
+// handle's maximum (ErrMarshalling) makes the batch's reads suspects, done
+// again one per batch; a connection problem ends the epoch (the session
+// event follows) or is retried; anything else means the cache cannot work.
 func (a *applier) readFailed(b *readBatch, err error) {
-	if !sessionProblem(err) {
+	tooLarge := errors.Is(err, zhandle.ErrMarshalling)
+	if !tooLarge && !sessionProblem(err) {
 		a.fatal(err)
 		return
 	}
-	if len(b.ops) > 1 && errors.Is(err, zhandle.ErrConnectionLoss) {
+	if tooLarge {
 		for _, op := range b.ops {
 			a.suspects[op.readKey] = true
 		}

@@ -35,6 +35,9 @@ type ReplyHeader struct {
 	Err  int32
 }
 
+// ReplyHeaderLen is the size of a ReplyHeader on the wire.
+const ReplyHeaderLen = 4 + 8 + 4
+
 func (r *ReplyHeader) Encode(dst []byte) []byte {
 	dst = AppendInt32(dst, r.Xid)
 	dst = AppendInt64(dst, r.Zxid)

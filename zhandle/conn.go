@@ -70,6 +70,7 @@ type conn struct {
 	wcounted int    // wbuf[:wcounted] holds the frames Stats has counted (countWritten)
 	rbuf     []byte // bytes read; rbuf[:rlen] not yet consumed
 	rlen     int
+	skip     int // bytes still to come of a refused reply (refuseReply), dropped as they arrive
 
 	completed completion.List // async completions of this turn, pushed in one batch
 	woke      bool            // this turn woke a synchronous caller or the completion goroutine
@@ -260,7 +261,7 @@ func (h *Handle) closeSocket() {
 		c.tls = nil
 	}
 	c.fd, c.phase = -1, phaseNone
-	c.wbuf, c.woff, c.wcounted, c.rlen = c.wbuf[:0], 0, 0, 0
+	c.wbuf, c.woff, c.wcounted, c.rlen, c.skip = c.wbuf[:0], 0, 0, 0, 0
 }
 
 // shutdownConn ends the loop for good: it closes the socket and fails

@@ -297,19 +297,25 @@ func TestFakeWrongXidDropsAndResumes(t *testing.T) {
 	}
 }
 
-// TestFakeBadLengthPrefix sends a length prefix over the frame limit or
-// negative: the handle drops the connection without allocating anything
-// of that size, fails the request in flight, and resumes the session.
+// TestFakeBadLengthPrefix sends a negative length prefix, or one over the
+// frame limit whose reply answers no request in flight: the handle drops
+// the connection without allocating anything of that size, fails the
+// request in flight, and resumes the session.
 func TestFakeBadLengthPrefix(t *testing.T) {
 	const maxFrame = 64 << 10
+	reply := func(xid int32) []byte { // a reply header, and no more
+		hdr := serialize.ReplyHeader{Xid: xid, Zxid: 1}
+		return hdr.Encode(nil)
+	}
 	tests := []struct {
 		name   string
 		prefix uint32
+		rest   []byte
 	}{
-		{"one over the limit", maxFrame + 1},
-		{"2 GiB", 0x7fffffff},
-		{"-1", 0xffffffff},
-		{"most negative", 0x80000000},
+		{"2 GiB answering no request", 0x7fffffff, reply(99)},
+		{"one over the limit answering a ping", maxFrame + 1, reply(serialize.XidPing)},
+		{"-1", 0xffffffff, reply(1)},
+		{"most negative", 0x80000000, reply(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,7 +323,7 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 			fs.Script(func(c *fakeserver.Conn) {
 				c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
 				c.ReadRequestAnswerPings()
-				c.WriteRaw(append(binary.BigEndian.AppendUint32(nil, tt.prefix), 0, 0, 0, 1, 2, 3, 4, 5))
+				c.WriteRaw(append(binary.BigEndian.AppendUint32(nil, tt.prefix), tt.rest...))
 				c.ExpectClosed()
 			})
 			infos := make(chan fakeserver.ConnectInfo, 1)
@@ -350,6 +356,52 @@ func TestFakeBadLengthPrefix(t *testing.T) {
 			}
 			checkGet(t, h, "/ok", data, fakeStat(1, len(data)))
 		})
+	}
+}
+
+// TestFakeOversizedReply answers requests with replies over the frame
+// limit: each fails its own request with ErrMarshalling, the rest of the
+// frame is skipped as it arrives, in pieces, without being kept, and the
+// connection goes on: the requests queued behind get their replies.
+func TestFakeOversizedReply(t *testing.T) {
+	const maxFrame = 64 << 10
+	sizes := []int{maxFrame + 1, 4 << 20} // just over, and 64 times the limit
+	data := []byte("fine")
+	fs := fakeserver.New(t)
+	fs.Script(func(c *fakeserver.Conn) {
+		c.Handshake(fakeSessionID, fakeTimeoutMs, fakePasswd, false)
+		zeros := make([]byte, 32<<10) // the body, written piece by piece
+		for _, size := range sizes {
+			xid, _, _ := c.ReadRequestAnswerPings()
+			hdr := serialize.ReplyHeader{Xid: xid, Zxid: 0x70}
+			frame := append(binary.BigEndian.AppendUint32(nil, uint32(size)), hdr.Encode(nil)...)
+			c.WriteRaw(frame)
+			for sent := serialize.ReplyHeaderLen; sent < size; sent += len(zeros) {
+				c.WriteRaw(zeros[:min(len(zeros), size-sent)])
+			}
+			xid, _, _ = c.ReadRequestAnswerPings()
+			fakeGetReply(c, xid, 0x71, data)
+		}
+		fakeServe(c, func(xid int32, op serialize.OpCode, body []byte) { fakeGetReply(c, xid, 0x71, data) })
+	})
+	h := connectHandle(t, fs.Addr(), nil, sessionTimeout, WithMaxFrame(maxFrame))
+	for _, size := range sizes {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, _, err := h.Get(testContext(t), "/big", false); !errors.Is(err, ErrMarshalling) {
+			t.Errorf("Get of a %d-byte reply: %v, want %v", size, err, ErrMarshalling)
+		}
+		checkGet(t, h, "/after", data, fakeStat(1, len(data)))
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			t.Errorf("allocated %d bytes for a %d-byte reply that was refused", grew, size)
+		}
+	}
+	if n := fs.Accepted(); n != 1 {
+		t.Errorf("%d connections, want the first kept", n)
+	}
+	if s := h.Stats(); s.Reconnects != 0 {
+		t.Errorf("Stats().Reconnects = %d, want 0", s.Reconnects)
 	}
 }
 

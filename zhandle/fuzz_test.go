@@ -45,6 +45,10 @@ const fuzzTurns = 256
 // fuzzSession is the session id of the fuzzed handle.
 const fuzzSession int64 = 0x5e55_10a0
 
+// fuzzMaxFrame is the fuzzed handle's maximum frame (WithMaxFrame), small
+// so that short inputs reach the handling of oversized replies.
+const fuzzMaxFrame = 4 << 10
+
 // The requests pending on the fuzzed handle, in the order of issue (xid i+1
 // for fuzzPlan[i]); the AddAuth, last, has xid -4.
 var fuzzPlan = []struct {
@@ -89,6 +93,7 @@ func newFuzzHandle(t *testing.T, handshaking bool) *fuzzHandle {
 		t.Fatal(err)
 	}
 	cfg := defaultConfig()
+	cfg.maxFrame = fuzzMaxFrame
 	h := &Handle{
 		cfg:            cfg,
 		loop:           lp,
@@ -321,6 +326,7 @@ type fuzzSeed struct {
 	stream      []byte
 	keep        bool // the handle keeps the connection
 	answered    bool // every request gets its reply: ErrNoNode for the second multi, success for the others
+	refused     bool // with answered: the first request's reply is over the maximum frame, so ErrMarshalling
 }
 
 func fuzzSeeds() []fuzzSeed {
@@ -362,6 +368,8 @@ func fuzzSeeds() []fuzzSeed {
 		}
 		replies = append(replies, fakeReplyFrame(int32(i+1), 0x100+int64(i), rc, b)...)
 	}
+	afterFirst := replies[len(fakeReplyFrame(1, 0x100, 0, bodies[0])):]
+	oversized := fakeReplyFrame(1, 0x100, 0, make([]byte, fuzzMaxFrame)) // a GetDataResponse too large to read
 	authOK := fakeReplyFrame(serialize.XidAuth, 0, 0, nil)
 	event := func(typ EventType, path string) []byte {
 		ev := serialize.WatcherEvent{Type: int32(typ), State: int32(StateConnected), Path: path}
@@ -372,33 +380,41 @@ func fuzzSeeds() []fuzzSeed {
 	handshake := fakeConnectFrame(fuzzSession, 30000, false)
 	legacy := serialize.ConnectResponse{TimeOut: 30000, SessionID: fuzzSession, Passwd: fakePasswd}
 	length := func(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
+	tooLargeHeader := func(xid int32) []byte {
+		hdr := serialize.ReplyHeader{Xid: xid, Zxid: 1}
+		return cat(length(0x7fffffff), hdr.Encode(nil), []byte("and the rest"))
+	}
 
 	return []fuzzSeed{
-		{"every reply, auth, events", false, 0, cat(replies, authOK, events), true, true},
-		{"every reply a byte at a time", false, 1, cat(replies, authOK), true, true},
-		{"events, then half the replies in 7-byte pieces", false, 7, cat(events, replies[:len(replies)/2]), true, false},
-		{"ping and SetWatches replies", false, 0, cat(fakeReplyFrame(serialize.XidPing, 0x200, 0, nil), fakeReplyFrame(serialize.XidSetWatches, 0, 0, nil), replies), true, false},
-		{"auth failed", false, 0, fakeReplyFrame(serialize.XidAuth, 0, ErrAuthFailed, nil), false, false},
-		{"an xid never sent", false, 0, fakeReplyFrame(99, 1, 0, nil), false, false},
-		{"a truncated GetDataResponse", false, 0, fakeReplyFrame(1, 1, 0, []byte{0, 0, 0, 9, 'd'}), true, false},
-		{"a negative data length", false, 0, fakeReplyFrame(1, 1, 0, []byte{0xff, 0xff, 0xff, 0xf0}), true, false},
-		{"the reply of a later request first", false, 0, fakeReplyFrame(3, 1, 0, []byte{0x7f, 0xff, 0xff, 0xff}), false, false},
-		{"an error reply", false, 0, fakeReplyFrame(1, 1, ErrNoNode, nil), true, false},
-		{"a length over the frame limit", false, 0, cat(length(0x7fffffff), []byte("oversized")), false, false},
-		{"length -1", false, 0, cat(length(0xffffffff), []byte("negative")), false, false},
-		{"the most negative length", false, 0, cat(length(0x80000000), []byte("most negative")), false, false},
-		{"a frame at the limit, never completed", false, 0, cat(length(serialize.DefaultMaxBuffer), []byte("short")), true, false},
-		{"an empty frame", false, 0, cat(length(0), replies), false, false},
-		{"a frame shorter than a reply header", false, 0, cat(length(8), []byte("garbage!")), false, false},
-		{"a frame cut in its length prefix", false, 3, cat(replies[:9], []byte{0, 0}), true, false},
-		{"handshake, every reply, auth, events", true, 0, cat(handshake, replies, authOK, events), true, true},
-		{"handshake and replies a byte at a time", true, 1, cat(handshake, replies), true, false},
-		{"handshake with another session: expired", true, 0, fakeConnectFrame(fuzzSession+1, 30000, false), false, false},
-		{"handshake with timeout 0: expired", true, 0, fakeConnectFrame(fuzzSession, 0, false), false, false},
-		{"read-only handshake", true, 0, cat(fakeConnectFrame(fuzzSession, 30000, true), replies), true, false},
-		{"handshake without the read-only byte", true, 0, fakeFrame(legacy.Encode(nil)), true, false},
-		{"a handshake too short", true, 0, cat(length(4), []byte{0, 0, 0, 0}), false, false},
-		{"garbage after the handshake", true, 0, cat(handshake, []byte("garbage after the handshake")), false, false},
+		{"every reply, auth, events", false, 0, cat(replies, authOK, events), true, true, false},
+		{"every reply a byte at a time", false, 1, cat(replies, authOK), true, true, false},
+		{"events, then half the replies in 7-byte pieces", false, 7, cat(events, replies[:len(replies)/2]), true, false, false},
+		{"ping and SetWatches replies", false, 0, cat(fakeReplyFrame(serialize.XidPing, 0x200, 0, nil), fakeReplyFrame(serialize.XidSetWatches, 0, 0, nil), replies), true, false, false},
+		{"auth failed", false, 0, fakeReplyFrame(serialize.XidAuth, 0, ErrAuthFailed, nil), false, false, false},
+		{"an xid never sent", false, 0, fakeReplyFrame(99, 1, 0, nil), false, false, false},
+		{"a truncated GetDataResponse", false, 0, fakeReplyFrame(1, 1, 0, []byte{0, 0, 0, 9, 'd'}), true, false, false},
+		{"a negative data length", false, 0, fakeReplyFrame(1, 1, 0, []byte{0xff, 0xff, 0xff, 0xf0}), true, false, false},
+		{"the reply of a later request first", false, 0, fakeReplyFrame(3, 1, 0, []byte{0x7f, 0xff, 0xff, 0xff}), false, false, false},
+		{"an error reply", false, 0, fakeReplyFrame(1, 1, ErrNoNode, nil), true, false, false},
+		{"a length over the frame limit, its reply header still to come", false, 0, cat(length(0x7fffffff), []byte("oversized")), true, false, false},
+		{"a reply over the frame limit to an xid never sent", false, 0, tooLargeHeader(99), false, false, false},
+		{"a reply over the frame limit, skipped", false, 0, cat(tooLargeHeader(1), replies[:9]), true, false, false},
+		{"the first reply over the frame limit, then the others", false, 0, cat(oversized, afterFirst, authOK), true, true, true},
+		{"the first reply over the frame limit in 100-byte pieces", false, 100, cat(oversized, afterFirst, authOK), true, true, true},
+		{"length -1", false, 0, cat(length(0xffffffff), []byte("negative")), false, false, false},
+		{"the most negative length", false, 0, cat(length(0x80000000), []byte("most negative")), false, false, false},
+		{"a frame at the limit, never completed", false, 0, cat(length(fuzzMaxFrame), []byte("short")), true, false, false},
+		{"an empty frame", false, 0, cat(length(0), replies), false, false, false},
+		{"a frame shorter than a reply header", false, 0, cat(length(8), []byte("garbage!")), false, false, false},
+		{"a frame cut in its length prefix", false, 3, cat(replies[:9], []byte{0, 0}), true, false, false},
+		{"handshake, every reply, auth, events", true, 0, cat(handshake, replies, authOK, events), true, true, false},
+		{"handshake and replies a byte at a time", true, 1, cat(handshake, replies), true, false, false},
+		{"handshake with another session: expired", true, 0, fakeConnectFrame(fuzzSession+1, 30000, false), false, false, false},
+		{"handshake with timeout 0: expired", true, 0, fakeConnectFrame(fuzzSession, 0, false), false, false, false},
+		{"read-only handshake", true, 0, cat(fakeConnectFrame(fuzzSession, 30000, true), replies), true, false, false},
+		{"handshake without the read-only byte", true, 0, fakeFrame(legacy.Encode(nil)), true, false, false},
+		{"a handshake too short", true, 0, cat(length(4), []byte{0, 0, 0, 0}), false, false, false},
+		{"garbage after the handshake", true, 0, cat(handshake, []byte("garbage after the handshake")), false, false, false},
 	}
 }
 
@@ -427,8 +443,11 @@ func TestFuzzSeeds(t *testing.T) {
 			}
 			for i, err := range fz.results {
 				var want error
-				if i == 9 {
+				switch {
+				case i == 9:
 					want = ErrNoNode
+				case i == 0 && s.refused:
+					want = ErrMarshalling
 				}
 				if !errors.Is(err, want) {
 					t.Errorf("request %d (%v): %v, want %v", i, fuzzPlan[i].op, err, want)

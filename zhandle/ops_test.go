@@ -1,11 +1,13 @@
 package zhandle
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -465,6 +467,38 @@ func TestGetInto(t *testing.T) {
 	}
 	if _, _, err := c.GetInto(ctx, "/missing", make([]byte, 8), false); !errors.Is(err, ErrNoNode) {
 		t.Errorf("GetInto(missing) = %v, want ErrNoNode", err)
+	}
+}
+
+// A reply over the handle's maximum frame (WithMaxFrame) fails its own
+// request with ErrMarshalling, a data read or a listing alike, and the
+// connection goes on: the calls after it succeed on the same session
+// without a reconnect.
+func TestReplyOverMaxFrame(t *testing.T) {
+	t.Parallel()
+	const maxFrame = 16 << 10
+	c := newRealClient(t)
+	ctx := testContext(t)
+	mustCreate(t, c.Handle, "/big", bytes.Repeat([]byte("b"), 4*maxFrame), Persistent)
+	mustCreate(t, c.Handle, "/dir", nil, Persistent)
+	name := strings.Repeat("n", 60)
+	for i := range maxFrame / len(name) {
+		mustCreate(t, c.Handle, fmt.Sprintf("/dir/%s%04d", name, i), nil, Persistent)
+	}
+	small := dial(t, c.srv, c.connect, WithMaxFrame(maxFrame))
+	for range 2 {
+		if _, _, err := small.Get(ctx, "/big", false); !errors.Is(err, ErrMarshalling) {
+			t.Errorf("Get of %d bytes with a %d-byte maximum: %v, want ErrMarshalling", 4*maxFrame, maxFrame, err)
+		}
+		if _, err := small.GetChildren(ctx, "/dir", false); !errors.Is(err, ErrMarshalling) {
+			t.Errorf("GetChildren of %d long names: %v, want ErrMarshalling", maxFrame/len(name), err)
+		}
+		if children, err := small.GetChildren(ctx, "/", false); err != nil || len(children) != 2 {
+			t.Errorf("GetChildren(/) after the refused replies = %v, %v; want 2 children", children, err)
+		}
+	}
+	if s := small.Stats(); s.Reconnects != 0 {
+		t.Errorf("Stats().Reconnects = %d, want 0: the connection is kept", s.Reconnects)
 	}
 }
 

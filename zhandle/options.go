@@ -96,8 +96,11 @@ func WithConfigTracking() Option { return func(c *config) { c.followConfig = tru
 
 // WithMaxFrame sets the largest frame accepted from or sent to the server
 // (jute.maxbuffer); the default is serialize.DefaultMaxBuffer. A larger
-// incoming frame drops the connection with an error logged; a larger
-// request fails with ErrBadArguments.
+// reply to a request fails that request with ErrMarshalling, logged with
+// its size, and is skipped as it arrives, without being kept: the
+// connection goes on (zookeeper.c and ClientCnxn drop it, and a retry
+// meets the same reply). Any other larger frame drops the connection with
+// an error logged. A larger request fails with ErrBadArguments.
 func WithMaxFrame(n int) Option {
 	return func(c *config) {
 		if n > 0 {

@@ -41,6 +41,19 @@ func (h *Handle) processReply(body []byte) error {
 		return nil
 	}
 
+	rc := Error(hdr.Err)
+	e, err := h.takeAnswered(hdr, rc)
+	if err != nil {
+		return err
+	}
+	h.completeReply(e, rc, body)
+	return nil
+}
+
+// takeAnswered removes from the sent queue the request a reply answers:
+// the oldest, whose xid the reply must carry, since the server answers in
+// order.
+func (h *Handle) takeAnswered(hdr serialize.ReplyHeader, rc Error) (*completion.Entry, error) {
 	h.mu.Lock()
 	e := h.sent.Front()
 	if e == nil || e.Xid != hdr.Xid {
@@ -49,13 +62,13 @@ func (h *Handle) processReply(body []byte) error {
 			want = e.Xid
 		}
 		h.mu.Unlock()
-		return xidMismatch(hdr.Xid, want)
+		return nil, xidMismatch(hdr.Xid, want)
 	}
 	h.sent.PopFront()
 	h.countQueuedLocked()
 	h.mu.Unlock()
 	h.stats.inFlight.Add(-1)
-	h.traceEnd(e, Error(hdr.Err))
+	h.traceEnd(e, rc)
 	if hdr.Zxid > 0 {
 		// Only a request's reply moves last_zxid, as in zookeeper.c and
 		// ClientCnxn: a ping reply carries the server's newest zxid, which
@@ -63,13 +76,19 @@ func (h *Handle) processReply(body []byte) error {
 		// matches no request is not trusted.
 		h.lastZxid.Store(hdr.Zxid)
 	}
+	return e, nil
+}
 
-	rc := Error(hdr.Err)
+// completeReply completes a request with its reply's error code and body:
+// watches are activated as rc allows, a synchronous caller gets the
+// decoded result, an asynchronous one the body, for the completion
+// goroutine to decode.
+func (h *Handle) completeReply(e *completion.Entry, rc Error, body []byte) {
 	if e.Op == serialize.OpClose {
 		completion.Put(e)
 		h.log.Info("session closed by request", "server", h.c.addr)
 		h.shutdownConn(ErrClosing)
-		return nil
+		return
 	}
 	if e.Watch.Watcher != nil {
 		h.watches.Activate(e.Watch, rc)
@@ -81,13 +100,13 @@ func (h *Handle) processReply(body []byte) error {
 	if !e.Synchronous() {
 		e.Reply = append(e.Reply[:0], body...)
 		h.c.completed.PushBack(e)
-		return nil
+		return
 	}
 	if !e.Claim() {
 		completion.Put(e) // the waiter gave up; the reply is consumed here
-		return nil
+		return
 	}
-	if rc == 0 || e.Op == serialize.OpMulti {
+	if rc == 0 || e.Op == serialize.OpMulti && len(body) > 0 {
 		if err := h.decodeResult(e, body, false); err != nil {
 			e.Rc = ErrMarshalling
 			h.log.Error("undecodable reply", "server", h.c.addr, "op", e.Op, "err", err)
@@ -95,6 +114,22 @@ func (h *Handle) processReply(body []byte) error {
 	}
 	e.Deliver()
 	h.c.woke = true
+}
+
+// refuseReply fails the request a reply over the maximum frame answers
+// with ErrMarshalling, as an undecodable reply, instead of dropping the
+// connection as zookeeper.c and ClientCnxn do: every retry would meet
+// the same reply again. The caller skips the rest of the frame. hdr is
+// the reply's header, size its frame's length.
+func (h *Handle) refuseReply(hdr serialize.ReplyHeader, size int) error {
+	h.stats.framesIn.Add(1)
+	e, err := h.takeAnswered(hdr, ErrMarshalling)
+	if err != nil {
+		return err
+	}
+	h.log.Error("reply over the maximum frame (WithMaxFrame): the request fails with ErrMarshalling",
+		"server", h.c.addr, "op", e.Op, "xid", hdr.Xid, "size", size, "max", h.cfg.maxFrame)
+	h.completeReply(e, ErrMarshalling, nil)
 	return nil
 }
 

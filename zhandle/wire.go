@@ -156,13 +156,36 @@ func (h *Handle) received() error {
 }
 
 // consumeFrames dispatches every complete frame in rbuf and keeps the
-// partial tail. A frame whose length is negative or over the maximum is an
-// error: nothing of the advertised size is allocated.
+// partial tail. Nothing of a frame's advertised size is allocated before
+// the length is checked: a negative length is an error, and so is a frame
+// over the maximum, except for the reply to a request once the session is
+// established, which fails that request and is skipped as it arrives
+// (refuseReply).
 func (h *Handle) consumeFrames() error {
 	c := &h.c
-	off := 0
+	off := min(c.skip, c.rlen)
+	c.skip -= off
 	for c.fd >= 0 && c.rlen-off >= serialize.FrameHeaderLen {
 		n, err := serialize.FrameLen(c.rbuf[off:], h.cfg.maxFrame)
+		// FrameLen returns the error unwrapped; errors.As would move its
+		// target to the heap, an allocation per read.
+		if tooLarge, ok := err.(*serialize.FrameTooLargeError); ok && c.phase == phaseEstablished {
+			if c.rlen-off < serialize.FrameHeaderLen+serialize.ReplyHeaderLen {
+				break // the reply's header is not all here yet
+			}
+			var hdr serialize.ReplyHeader
+			if _, err := hdr.Decode(c.rbuf[off+serialize.FrameHeaderLen : c.rlen]); err != nil {
+				return err
+			}
+			if err := h.refuseReply(hdr, n); err != nil {
+				return err
+			}
+			skip := serialize.FrameHeaderLen + tooLarge.Len
+			dropped := min(skip, c.rlen-off)
+			off += dropped
+			c.skip = skip - dropped
+			continue
+		}
 		if err != nil {
 			return err
 		}
