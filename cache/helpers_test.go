@@ -152,6 +152,23 @@ func (r *recorder) waitType(t testing.TB, typ EventType, n int) int {
 	return at
 }
 
+// waitExpired waits for the EventStale of a session expiry after the
+// first n events and returns the number of events up to and including it.
+func (r *recorder) waitExpired(t testing.TB, n int) int {
+	t.Helper()
+	var at int
+	r.waitFor(t, "EventStale with "+zhandle.ErrSessionExpired.Error(), func(evs []Event) bool {
+		for i := n; i < len(evs); i++ {
+			if evs[i].Type == EventStale && errors.Is(evs[i].Err, zhandle.ErrSessionExpired) {
+				at = i + 1
+				return true
+			}
+		}
+		return false
+	})
+	return at
+}
+
 // A znode is one node as a test compares it.
 type znodeState struct {
 	Data     string

@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -143,14 +142,7 @@ func expireAt(at int) fault {
 		t := r.t
 		n := len(r.rec.all())
 		zktest.ExpireSession(t, r.h)
-		r.rec.waitFor(t, "EventStale for the expiry", func(evs []Event) bool {
-			for _, ev := range evs[n:] {
-				if ev.Type == EventStale && errors.Is(ev.Err, zhandle.ErrSessionExpired) {
-					return true
-				}
-			}
-			return false
-		})
+		r.rec.waitExpired(t, n)
 		if r.c.Fresh() || r.c.Staleness() <= 0 {
 			t.Errorf("after the expiry: Fresh() = %v, Staleness() = %v; want false, > 0", r.c.Fresh(), r.c.Staleness())
 		}
