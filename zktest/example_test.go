@@ -2,6 +2,7 @@ package zktest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -63,7 +64,8 @@ func ExampleNewServer() {
 	test(func(t testing.TB) {
 		srv := zktest.NewServer(t) // stopped when the test ends
 		h := connect(t, srv.Addr())
-		ctx := context.Background()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 		if _, err := h.Create(ctx, "/config", []byte("v1"), zhandle.OpenACLUnsafe, zhandle.Persistent); err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +73,12 @@ func ExampleNewServer() {
 		srv.Kill() // a crash: the data and the sessions stay
 		srv.Start()
 
-		data, _, err := h.Get(ctx, "/config", false) // the handle reconnects to its session
+		// The handle reconnects to its session; a call that meets the
+		// crash or the restart fails with ErrConnectionLoss, and is retried.
+		data, _, err := h.Get(ctx, "/config", false)
+		for errors.Is(err, zhandle.ErrConnectionLoss) {
+			data, _, err = h.Get(ctx, "/config", false)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
