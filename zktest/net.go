@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,21 +29,34 @@ var handedOut struct {
 // pickPort is freePort; tests replace it to provoke the port race.
 var pickPort = freePort
 
-// freePort returns a loopback TCP port that was free a moment ago: the kernel
-// picks it for a listener on port 0, which is closed at once. Another process
-// can take it before the server binds it; starts retry on that race.
+// freePort returns a loopback TCP port that was free a moment ago: one
+// that a listener could bind, which is closed at once. It is chosen at
+// random below the kernel's range of ephemeral ports, where no outgoing
+// connection of this machine can take it as its local port before the
+// server binds it (a server's election port is bound seconds after its
+// start, and tests make many connections meanwhile). Another process can
+// still take it; starts retry on that race. Without a known range, the
+// kernel picks the port.
 func freePort() (int, error) {
 	handedOut.Lock()
 	defer handedOut.Unlock()
 	if handedOut.ports == nil {
 		handedOut.ports = make(map[int]bool)
 	}
+	low := ephemeralLow()
 	for range 100 {
-		l, err := net.Listen("tcp", loopback+":0")
+		port := 0
+		if low > minPort {
+			port = minPort + rand.IntN(low-minPort)
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(loopback, strconv.Itoa(port)))
 		if err != nil {
+			if port != 0 {
+				continue // in use: try another
+			}
 			return 0, fmt.Errorf("pick a free port: %w", err)
 		}
-		port := l.Addr().(*net.TCPAddr).Port
+		port = l.Addr().(*net.TCPAddr).Port
 		if err := l.Close(); err != nil {
 			return 0, fmt.Errorf("pick a free port: %w", err)
 		}
@@ -50,8 +65,30 @@ func freePort() (int, error) {
 			return port, nil
 		}
 	}
-	return 0, errors.New("pick a free port: the kernel keeps returning ports already handed out")
+	return 0, errors.New("pick a free port: no free port found in 100 tries")
 }
+
+// minPort is the lowest port freePort returns: above the ports of the
+// usual services.
+const minPort = 20000
+
+// ephemeralLow returns the first port of the kernel's ephemeral range, or
+// 0 when it cannot be read.
+var ephemeralLow = sync.OnceValue(func() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return 0
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0
+	}
+	return low
+})
 
 // fourLetter sends a four-letter command to addr and returns the whole
 // answer; the server closes the connection after answering. During startup

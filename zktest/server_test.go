@@ -200,6 +200,24 @@ func TestRestartKeepsSessions(t *testing.T) {
 	}
 }
 
+// Servers' ports come from below the kernel's ephemeral range, where no
+// outgoing connection can take one before its server binds it.
+func TestFreePortBelowEphemeralRange(t *testing.T) {
+	low := ephemeralLow()
+	if low <= minPort {
+		t.Skipf("the ephemeral range starts at %d, not above %d: the kernel picks the ports", low, minPort)
+	}
+	for range 50 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if port < minPort || port >= low {
+			t.Errorf("freePort() = %d, want one in [%d, %d)", port, minPort, low)
+		}
+	}
+}
+
 // TestStartRetriesTakenPort gives the first server a port that is in use,
 // as when another process binds it between freePort and the server's bind.
 func TestStartRetriesTakenPort(t *testing.T) {
