@@ -3,6 +3,7 @@ package serialize
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 )
 
 // FrameHeaderLen is the size of the length prefix in front of every packet.
@@ -47,4 +48,24 @@ func FrameLen(hdr []byte, max int) (int, error) {
 		return 0, &FrameTooLargeError{Len: n, Max: max}
 	}
 	return n, nil
+}
+
+// ReadFrame reads one frame from a blocking reader and returns its body,
+// refusing a length over max before anything of that size is allocated.
+// The client's loop does not block and reads with FrameLen; this is for
+// tools and test servers.
+func ReadFrame(r io.Reader, max int) ([]byte, error) {
+	var hdr [FrameHeaderLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("read frame length: %w", err)
+	}
+	n, err := FrameLen(hdr[:], max)
+	if err != nil {
+		return nil, err
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, fmt.Errorf("read %d-byte frame body: %w", n, err)
+	}
+	return body, nil
 }

@@ -2,7 +2,6 @@ package zhandle
 
 import (
 	"flag"
-	"io"
 	"sync"
 	"testing"
 	"time"
@@ -155,16 +154,7 @@ func serveAnyClient(c *fakeserver.Conn) {
 		return
 	}
 	read := func() ([]byte, bool) {
-		var hdr [serialize.FrameHeaderLen]byte
-		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-			return nil, false
-		}
-		n, err := serialize.FrameLen(hdr[:], serialize.DefaultMaxBuffer)
-		if err != nil {
-			return nil, false
-		}
-		body := make([]byte, n)
-		_, err = io.ReadFull(conn, body)
+		body, err := serialize.ReadFrame(conn, serialize.DefaultMaxBuffer)
 		return body, err == nil
 	}
 	write := func(b []byte) bool {

@@ -146,27 +146,10 @@ func appendFrame(dst, body []byte) ([]byte, error) {
 	return serialize.FinishFrame(append(dst, body...), start, serialize.DefaultMaxBuffer)
 }
 
-// readFrame reads one length-prefixed frame and returns its body.
-func readFrame(r io.Reader) ([]byte, error) {
-	var hdr [serialize.FrameHeaderLen]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	n, err := serialize.FrameLen(hdr[:], serialize.DefaultMaxBuffer)
-	if err != nil {
-		return nil, err
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, err
-	}
-	return body, nil
-}
-
 // readRecord reads one frame and decodes its start into rec (a record of
 // package serialize).
 func readRecord(r io.Reader, rec interface{ Decode([]byte) (int, error) }) error {
-	frame, err := readFrame(r)
+	frame, err := serialize.ReadFrame(r, serialize.DefaultMaxBuffer)
 	if err != nil {
 		return err
 	}

@@ -289,7 +289,7 @@ func trySession(addr string, cfg *tls.Config) error {
 	if _, err := conn.Write(frame); err != nil {
 		return err
 	}
-	_, err = readFrame(conn)
+	_, err = serialize.ReadFrame(conn, serialize.DefaultMaxBuffer)
 	return err
 }
 

@@ -242,19 +242,7 @@ func (c *Conn) readFrame() ([]byte, error) {
 	if err := c.conn.SetReadDeadline(c.deadline()); err != nil {
 		return nil, err
 	}
-	var hdr [serialize.FrameHeaderLen]byte
-	if _, err := io.ReadFull(c.conn, hdr[:]); err != nil {
-		return nil, fmt.Errorf("read frame length: %w", err)
-	}
-	n, err := serialize.FrameLen(hdr[:], maxFrame)
-	if err != nil {
-		return nil, err
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(c.conn, body); err != nil {
-		return nil, fmt.Errorf("read %d-byte frame body: %w", n, err)
-	}
-	return body, nil
+	return serialize.ReadFrame(c.conn, maxFrame)
 }
 
 // ExpectClosed waits for the client to close the connection; data arriving
