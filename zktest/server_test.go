@@ -224,28 +224,35 @@ func TestStartRetriesTakenPort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server twice")
 	}
-	taken, err := net.Listen("tcp", loopback+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	first := true
-	pickPort = func() (int, error) {
-		if first {
-			first = false
-			return taken.Addr().(*net.TCPAddr).Port, nil
-		}
-		return freePort()
-	}
-	defer func() { pickPort = freePort }()
-
+	taken := takePort(t, 1)
 	srv := NewServer(t)
-	if srv.Addr() == taken.Addr().String() {
+	if srv.Addr() == taken {
 		t.Errorf("server got the taken address %s", srv.Addr())
 	}
 	if mode, err := srv.Mode(); err != nil || mode != "standalone" {
 		t.Errorf("Mode() = %q, %v", mode, err)
 	}
+}
+
+// takePort makes the nth port pickPort hands out one that a listener of
+// the test holds, as when another process binds a port between freePort
+// and the server's bind, and returns the listener's address.
+func takePort(t *testing.T, nth int) string {
+	t.Helper()
+	taken, err := net.Listen("tcp", loopback+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { taken.Close() })
+	picks := 0
+	pickPort = func() (int, error) {
+		if picks++; picks == nth {
+			return taken.Addr().(*net.TCPAddr).Port, nil
+		}
+		return freePort()
+	}
+	t.Cleanup(func() { pickPort = freePort })
+	return taken.Addr().String()
 }
 
 // TestParallelServers starts servers from tests running in parallel: each

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -321,23 +320,9 @@ func TestTLSStartRetriesTakenSecurePort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers with TLS")
 	}
-	taken, err := net.Listen("tcp", loopback+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	picks := 0
-	pickPort = func() (int, error) {
-		picks++
-		if picks == 2 { // clientPort, then secureClientPort
-			return taken.Addr().(*net.TCPAddr).Port, nil
-		}
-		return freePort()
-	}
-	defer func() { pickPort = freePort }()
-
+	taken := takePort(t, 2) // clientPort, then secureClientPort
 	srv := NewServer(t, WithTLS())
-	if srv.SecureAddr() == taken.Addr().String() {
+	if srv.SecureAddr() == taken {
 		t.Fatalf("server got the taken address %s", srv.SecureAddr())
 	}
 	connect(t, srv.SecureAddr(), zhandle.WithTLS(srv.ClientTLS()))
