@@ -1,15 +1,14 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/zkloop/zkloop/internal/goid"
 	"github.com/zkloop/zkloop/zhandle"
 )
 
@@ -45,7 +44,7 @@ type Cache struct {
 	closeOnce   sync.Once
 	applied     chan struct{} // the applier has returned
 	dispatched  chan struct{} // the dispatcher has returned
-	dispatcher  []byte        // the dispatcher goroutine's stack header
+	dispatcher  uint64        // the dispatcher goroutine's id
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -99,7 +98,7 @@ func New(h *zhandle.Handle, root string, opts ...Option) (*Cache, error) {
 	c.idx = a.t.idx
 	started := make(chan struct{})
 	go func() {
-		c.dispatcher = stackHeader()
+		c.dispatcher = goid.Current()
 		close(started)
 		c.dispatch(cfg.listeners)
 	}()
@@ -241,7 +240,7 @@ func (c *Cache) Close() error {
 		c.freshMark.Store(-1)
 		c.out.close()
 	})
-	if !bytes.Equal(stackHeader(), c.dispatcher) {
+	if goid.Current() != c.dispatcher { // a listener may close the cache
 		<-c.dispatched
 	}
 	return nil
@@ -255,17 +254,6 @@ func (c *Cache) fail(err error) {
 		c.err = err
 		close(c.fatal)
 	}
-}
-
-// stackHeader returns the first line of the calling goroutine's stack,
-// "goroutine N [running]:", which names the goroutine.
-func stackHeader() []byte {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	if i := bytes.IndexByte(b, '['); i > 0 {
-		b = b[:i]
-	}
-	return bytes.Clone(b)
 }
 
 // dispatch delivers events to the listeners until Close.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zkloop/zkloop/completion"
 	"github.com/zkloop/zkloop/hashtable"
+	"github.com/zkloop/zkloop/internal/goid"
 	"github.com/zkloop/zkloop/internal/hostlist"
 	"github.com/zkloop/zkloop/loop"
 	"github.com/zkloop/zkloop/serialize"
@@ -338,7 +339,7 @@ func (h *Handle) runLoop() {
 // runCompletions is do_completion: the completion goroutine.
 func (h *Handle) runCompletions() {
 	defer close(h.completionDone)
-	h.completionGoID.Store(goid())
+	h.completionGoID.Store(goid.Current())
 	h.completions.Run(h.deliver)
 }
 
@@ -369,7 +370,7 @@ func (h *Handle) Close() error {
 		h.queueClosedEvent()
 		h.completions.Close()
 	}
-	if goid() != h.completionGoID.Load() {
+	if goid.Current() != h.completionGoID.Load() {
 		<-h.completionDone
 	}
 	if first {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/zkloop/zkloop/internal/goid"
 	"github.com/zkloop/zkloop/zktest"
 )
 
@@ -448,7 +449,7 @@ func testLoadThroughFaults(t *testing.T, ens *zktest.Ensemble) {
 				}
 				count.expect()
 				mixedOp(ctx, h, seq%5, path, seq%4 != 3, func(err error) {
-					if goid() == h.completionGoID.Load() { // an asynchronous completion
+					if goid.Current() == h.completionGoID.Load() { // an asynchronous completion
 						if seq <= lastAsync[g] {
 							t.Errorf("goroutine %d: completion of request %d after that of %d", g, seq, lastAsync[g])
 						}

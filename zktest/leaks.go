@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zkloop/zkloop/internal/goid"
 )
 
 const (
@@ -60,7 +62,7 @@ func VerifyNoLeaks(t testing.TB) {
 // verifyNoLeaks is VerifyNoLeaks with the time allowed to settle.
 func verifyNoLeaks(t testing.TB, settle time.Duration) {
 	t.Helper()
-	self := goroutineID()
+	self := goid.Current()
 	before := map[uint64]bool{} // the goroutines at the call
 	for _, g := range goroutines() {
 		before[g.id] = true
@@ -71,7 +73,7 @@ func verifyNoLeaks(t testing.TB, settle time.Duration) {
 		ticker := time.NewTicker(leakPoll)
 		defer ticker.Stop()
 		for {
-			leaked := leakedGoroutines(goroutines(), self, before, goroutineID())
+			leaked := leakedGoroutines(goroutines(), self, before, goid.Current())
 			if len(leaked) == 0 {
 				return
 			}
@@ -158,13 +160,6 @@ func goroutines() []goroutine {
 		}
 	}
 	return gs
-}
-
-// goroutineID returns the id of the calling goroutine.
-func goroutineID() uint64 {
-	buf := make([]byte, 64)
-	g, _ := parseGoroutine(string(buf[:runtime.Stack(buf, false)]))
-	return g.id
 }
 
 // parseGoroutine reads one entry of a stack dump:
